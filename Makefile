@@ -1,0 +1,49 @@
+# interactmodel: every target builds .venv from requirements.lock when it is missing or stale.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+OUT    ?= out
+
+.PHONY: reproduce test bench lint lock clean-venv
+
+$(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "interactmodel needs Python 3.11; set PYTHON=/path/to/python3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip==25.3"
+	$(PY) -m pip install --quiet --requirement requirements.lock
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation --editable .
+	@touch $(STAMP)
+
+## reproduce: the main job on the article's embedded data, written to $(OUT)/
+reproduce: $(STAMP)
+	$(VENV)/bin/interactmodel reproduce --out $(OUT) $(REPRODUCE_FLAGS)
+
+## test: the whole test suite (exit code 5, "no tests collected", counts as a failure)
+test: $(STAMP)
+	@$(PY) -m pytest $(PYTEST_FLAGS); status=$$?; \
+	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests; the setup is broken" >&2; exit 1; fi; \
+	exit $$status
+
+## bench: performance benchmarks, written to benchmarks/results/
+bench: $(STAMP)
+	$(PY) -m benchmarks.run
+
+## lint: ruff, mypy and the import-layer contract
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+## lock: re-resolve requirements.lock from pyproject.toml (needs the registries)
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet ".[dev]"
+	{ echo "# Exact versions of every runtime and dev dependency of interactmodel (Python 3.11)."; \
+	  echo "# Regenerate with: make lock"; \
+	  .lock-venv/bin/pip freeze --exclude interactmodel; } > requirements.lock
+	rm -rf .lock-venv
+
+clean-venv:
+	rm -rf $(VENV)
