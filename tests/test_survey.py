@@ -151,6 +151,24 @@ def test_csv_with_bom_and_semicolons(tmp_path):
     assert_tidy_equal(read_survey(str(path), schema=SCHEMA), expected_frame())
 
 
+def test_tsv_file(tmp_path):
+    path = tmp_path / "survey.tsv"
+    raw_frame().to_csv(path, index=False, sep="\t")
+    assert_tidy_equal(read_survey(path, schema=SCHEMA), expected_frame())
+
+
+def test_tidy_frame_reads_back_unchanged_from_its_categoricals():
+    """A frame already in the conventions needs no schema: its categoricals carry the orders."""
+    tidy = expected_frame()
+    tidy.index = [10, 11, 12, 13, 14, 15]
+    result = read_survey(tidy)
+    pd.testing.assert_frame_equal(result, expected_frame())
+    parquet_like = expected_frame()
+    parquet_like["frequency"] = parquet_like["frequency"].astype(str)  # order lost
+    with pytest.raises(SchemaError, match=r"levels\['frequency'\] is needed"):
+        read_survey(parquet_like)
+
+
 def test_parquet_file(tmp_path):
     path = tmp_path / "survey.parquet"
     raw_frame().to_parquet(path, engine="pyarrow")
@@ -519,6 +537,12 @@ def test_partner_scales_sharing_labels_need_recode():
         "Biz_often",
     ]
     assert result["frequency"].tolist()[:2] == ["Gov_rare", "Biz_often"]
+
+
+def test_per_partner_recode_must_be_keyed_like_the_scales():
+    recode = {**RECODE, "frequency": {"Government": RECODE["frequency"]["Gov"]}}
+    with pytest.raises(SchemaError, match=r"recode\['frequency'\] has codes for 'Government'"):
+        read_survey(raw_frame(), columns=COLUMNS, levels=LEVELS, recode=recode)
 
 
 def test_partner_without_frequency_scale():

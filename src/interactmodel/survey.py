@@ -725,6 +725,11 @@ def _frequency_by_partner(
                 f"levels['frequency'] has a scale for {key!r}, which is not a partner level "
                 f"{format_values(partner_codes)}. Fix: key the scales by partner."
             )
+        if hits[0] in scale_of:
+            raise SchemaError(
+                f"levels['frequency'] has two scales, {scale_of[hits[0]]!r} and {key!r}, for the "
+                f"partner {hits[0]!r}. Fix: give each partner one scale."
+            )
         scale_of[hits[0]] = key
     no_scale = ~np.isin(partners, list(scale_of))
     if no_scale.any():
@@ -735,6 +740,12 @@ def _frequency_by_partner(
         )
     codes: dict[str, list[str]] = {}
     per_partner = _nested(recode)
+    stray = [p for p in recode if per_partner and p not in scales]
+    if stray:
+        raise SchemaError(
+            f"recode['frequency'] has codes for {format_values(stray)}, which have no scale in "
+            f"levels['frequency'] (scales for {format_values(scales)}). Fix: key both alike."
+        )
     for key in scale_of.values():
         mapping = recode.get(key, {}) if per_partner else recode
         codes[key] = _codes(scales[key], mapping, f"recode['frequency'] for {key!r}")
@@ -837,7 +848,7 @@ def read_survey(
         (ordered categorical), ``frequency`` (one ordered categorical: per-partner scales
         are concatenated in partner order), ``quality`` (ordered categorical),
         ``region`` (categorical) and ``weight`` (float) when given, then the other
-        columns unchanged. ``attrs["interactmodel_schema"]`` holds the schema used, as a
+        columns unchanged, on a fresh 0..n-1 index. ``attrs["interactmodel_schema"]`` holds the schema used, as a
         plain dict: ``SurveySchema.from_dict`` of it reads the same data again.
 
     Raises
