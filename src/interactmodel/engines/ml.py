@@ -1,0 +1,498 @@
+"""Maximum-likelihood cumulative-link engine: Newton-Raphson on collapsed cell counts.
+
+The model, with the sign convention of ``MASS::polr`` and ``ordinal::clm``::
+
+    link(P(Y <= k | x, w)) = theta_k + w' gamma_k - x' beta,      k = 1..K-1
+
+``x`` are the location (proportional-odds) columns, so a positive ``beta`` moves ratings up;
+``w`` are the nominal (threshold-specific) columns, whose effects ``gamma_k`` are *added to the
+thresholds* exactly as ``clm(..., nominal = ~ w)`` reports them.
+
+The log-likelihood ``sum_cells sum_k n_ck log P_ck`` needs only the weighted count of each
+outcome in each covariate cell, so the cost does not grow with the number of rows.  Its
+gradient and Hessian are analytic (see :func:`loglik_derivatives`).  The optimiser works on
+``(theta_1, log(theta_2 - theta_1), ...)`` so the thresholds stay ordered, takes Newton steps
+with a backtracking line search from the marginal cumulative proportions, and reports the
+natural parameters with the covariance from the observed information in those parameters.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from scipy import linalg, optimize, stats
+
+from interactmodel.design import Design, build_design
+from interactmodel.errors import (
+    ConvergenceWarning,
+    DataError,
+    FitError,
+    FormulaError,
+    SeparationWarning,
+    format_values,
+)
+from interactmodel.links import Link, get_link
+
+if TYPE_CHECKING:
+    from interactmodel.results import MLResult
+    from interactmodel.spec import OrdinalModel
+
+__all__ = ["Problem", "fit", "fit_design", "loglik_derivatives", "profile_bounds"]
+
+GRADIENT_TOL = 1e-6  # max |gradient| accepted as converged (clm's default gradTol)
+STEP_TOL = 1e-10  # a Newton step this small ends the iterations
+MAX_ITER = 100
+
+
+@dataclass(frozen=True, eq=False)
+class Problem:
+    """The collapsed data of one cumulative-link likelihood.
+
+    ``counts`` (n_cells, K) hold only the outcome levels that were observed; the parameter
+    vector is ``[theta (K-1), gamma (q * (K-1), column-major: all cuts of w_1 first), beta]``.
+    """
+
+    counts: np.ndarray
+    X: np.ndarray
+    W: np.ndarray
+    link: Link
+
+    @property
+    def n_cuts(self) -> int:
+        return self.counts.shape[1] - 1
+
+    @property
+    def n_params(self) -> int:
+        return self.n_cuts * (1 + self.W.shape[1]) + self.X.shape[1]
+
+    def unpack(self, params: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Split natural parameters into theta (K-1,), gamma (q, K-1) and beta (p,)."""
+        k1, q = self.n_cuts, self.W.shape[1]
+        theta = params[:k1]
+        gamma = params[k1 : k1 + q * k1].reshape(q, k1)
+        return theta, gamma, params[k1 + q * k1 :]
+
+    def cut_predictors(self, params: np.ndarray) -> np.ndarray:
+        """z_ck = theta_k + w_c' gamma_k - x_c' beta, shape (n_cells, K-1)."""
+        theta, gamma, beta = self.unpack(params)
+        return theta[None, :] + self.W @ gamma - (self.X @ beta)[:, None]
+
+
+# --------------------------------------------------------------------------- likelihood
+
+
+def _probabilities(problem: Problem, z: np.ndarray) -> np.ndarray:
+    link, n = problem.link, z.shape[0]
+    lower = np.column_stack([np.full(n, -np.inf), z])
+    upper = np.column_stack([z, np.full(n, np.inf)])
+    # differences of upper tails above zero keep small upper-category probabilities precise
+    return np.where(lower > 0, link.sf(lower) - link.sf(upper), link.cdf(upper) - link.cdf(lower))
+
+
+def loglik(problem: Problem, params: np.ndarray) -> float:
+    """The weighted log-likelihood; ``-inf`` where a counted category gets probability <= 0."""
+    probs = _probabilities(problem, problem.cut_predictors(params))
+    counted = problem.counts > 0
+    if np.any(probs[counted] <= 0) or np.any(probs < -1e-12) or not np.all(np.isfinite(probs)):
+        return -np.inf
+    return float(np.sum(problem.counts[counted] * np.log(probs[counted])))
+
+
+def loglik_derivatives(
+    problem: Problem, params: np.ndarray
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """Log-likelihood, gradient and Hessian in the natural parameters, analytically.
+
+    With ``P_ck = F(z_ck) - F(z_c,k-1)``, ``a = n/P`` and ``b = n/P^2`` (per cell and category),
+    the derivatives with respect to the cut predictors are::
+
+        dl/dz_k        = f_k (a_k - a_{k+1})
+        d2l/dz_k^2     = f'_k (a_k - a_{k+1}) - f_k^2 (b_k + b_{k+1})
+        d2l/dz_k z_k+1 = b_{k+1} f_k f_{k+1}
+
+    and the chain rule through ``dz_k/dtheta_m = [k = m]``, ``dz_k/dgamma_m = w [k = m]``,
+    ``dz_k/dbeta = -x`` gives the parameter blocks.
+    """
+    z = problem.cut_predictors(params)
+    probs = _probabilities(problem, z)
+    counts = problem.counts
+    counted = counts > 0
+    value = float(np.sum(counts[counted] * np.log(probs[counted])))
+    safe = np.where(counted, probs, 1.0)
+    a = np.where(counted, counts / safe, 0.0)
+    b = a / safe
+    f, fp = problem.link.pdf(z), problem.link.dpdf(z)
+    grad_z = f * (a[:, :-1] - a[:, 1:])
+    diag = fp * (a[:, :-1] - a[:, 1:]) - f**2 * (b[:, :-1] + b[:, 1:])
+    off = b[:, 1:-1] * f[:, :-1] * f[:, 1:]
+    k1 = problem.n_cuts
+    hz = np.zeros((z.shape[0], k1, k1))
+    idx = np.arange(k1)
+    hz[:, idx, idx] = diag
+    hz[:, idx[:-1], idx[1:]] = off
+    hz[:, idx[1:], idx[:-1]] = off
+    return value, _gradient(problem, grad_z), _hessian(problem, hz)
+
+
+def _gradient(problem: Problem, grad_z: np.ndarray) -> np.ndarray:
+    g_theta = grad_z.sum(axis=0)
+    g_gamma = (problem.W.T @ grad_z).ravel()
+    g_beta = -problem.X.T @ grad_z.sum(axis=1)
+    return np.concatenate([g_theta, g_gamma, g_beta])
+
+
+def _hessian(problem: Problem, hz: np.ndarray) -> np.ndarray:
+    X, W = problem.X, problem.W
+    k1, q, p = problem.n_cuts, W.shape[1], X.shape[1]
+    rows = hz.sum(axis=2)
+    h_tt = hz.sum(axis=0)
+    h_bb = X.T @ (rows.sum(axis=1)[:, None] * X)
+    h_tb = -(rows.T @ X)
+    h_gg = np.einsum("iml,ic,id->cmdl", hz, W, W).reshape(q * k1, q * k1)
+    h_gt = np.einsum("iml,ic->cml", hz, W).reshape(q * k1, k1)
+    h_gb = -np.einsum("im,ic,ip->cmp", rows, W, X).reshape(q * k1, p)
+    return np.block(
+        [
+            [h_tt, h_gt.T, h_tb],
+            [h_gt, h_gg, h_gb],
+            [h_tb.T, h_gb.T, h_bb],
+        ]
+    )
+
+
+# --------------------------------------------------------------------------- optimiser
+
+
+def _to_internal(params: np.ndarray, k1: int) -> np.ndarray:
+    internal = params.copy()
+    internal[1:k1] = np.log(np.diff(params[:k1]))
+    return internal
+
+
+def _to_natural(internal: np.ndarray, k1: int) -> np.ndarray:
+    natural = internal.copy()
+    natural[:k1] = internal[0] + np.concatenate([[0.0], np.cumsum(np.exp(internal[1:k1]))])
+    return natural
+
+
+def _internal_derivatives(
+    problem: Problem, internal: np.ndarray
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """Log-likelihood, gradient and Hessian in the ordered (first + log-increment) parameters."""
+    k1 = problem.n_cuts
+    value, grad, hess = loglik_derivatives(problem, _to_natural(internal, k1))
+    jac = np.eye(grad.size)
+    jac[:k1, 0] = 1.0
+    steps = np.exp(internal[1:k1])
+    for j in range(1, k1):
+        jac[j, 1 : j + 1] = steps[:j]
+    grad_int = jac.T @ grad
+    hess_int = jac.T @ hess @ jac
+    # second derivative of theta_j in log-increment m is exp(phi_m) for m <= j
+    tail = np.cumsum(grad[:k1][::-1])[::-1]
+    hess_int[np.arange(1, k1), np.arange(1, k1)] += steps * tail[1:]
+    return value, grad_int, hess_int
+
+
+@dataclass(frozen=True)
+class _Optimum:
+    params: np.ndarray
+    loglik: float
+    gradient: np.ndarray
+    hessian: np.ndarray
+    n_iter: int
+    converged: bool
+    message: str
+
+
+def _newton_direction(grad: np.ndarray, hess: np.ndarray) -> np.ndarray:
+    info = -hess
+    try:
+        factor = linalg.cho_factor(info)
+        return linalg.cho_solve(factor, grad)
+    except linalg.LinAlgError:
+        # not positive definite away from the optimum: shift the spectrum to make it so
+        eigval = np.linalg.eigvalsh(info)
+        shift = max(0.0, -eigval.min()) + 1e-6 * max(1.0, abs(eigval).max())
+        return np.linalg.solve(info + shift * np.eye(grad.size), grad)
+
+
+def newton(
+    problem: Problem, start: np.ndarray, free: np.ndarray | None = None, max_iter: int = MAX_ITER
+) -> _Optimum:
+    """Maximise the log-likelihood from natural ``start``; ``free`` masks the parameters moved."""
+    k1 = problem.n_cuts
+    internal = _to_internal(start, k1)
+    free = np.ones(internal.size, dtype=bool) if free is None else free
+    value, grad, hess = _internal_derivatives(problem, internal)
+    if not np.isfinite(value):
+        raise FitError("the log-likelihood is not finite at the starting values")
+    message = f"reached the iteration limit ({max_iter})"
+    converged, it = False, 0
+    for it in range(1, max_iter + 1):
+        step = np.zeros_like(internal)
+        step[free] = _newton_direction(grad[free], hess[np.ix_(free, free)])
+        small_gradient = np.max(np.abs(grad[free]), initial=0.0) < GRADIENT_TOL
+        if np.max(np.abs(step), initial=0.0) < STEP_TOL:
+            converged, message = small_gradient, "Newton step below tolerance"
+            break
+        accepted, trial = _line_search(problem, internal, step, value)
+        if accepted is None:
+            converged = small_gradient
+            message = "line search found no increase" + ("" if converged else " (gradient not 0)")
+            break
+        internal = trial
+        value, grad, hess = _internal_derivatives(problem, internal)
+    natural = _to_natural(internal, k1)
+    _, grad_nat, hess_nat = loglik_derivatives(problem, natural)
+    return _Optimum(natural, value, grad_nat, hess_nat, it, converged, message)
+
+
+def _line_search(
+    problem: Problem, internal: np.ndarray, step: np.ndarray, value: float
+) -> tuple[float | None, np.ndarray]:
+    k1 = problem.n_cuts
+    scale = 1.0
+    for _ in range(40):
+        trial = internal + scale * step
+        trial_value = loglik(problem, _to_natural(trial, k1))
+        # accept no loss beyond rounding, so the last quadratic steps are not rejected
+        if np.isfinite(trial_value) and trial_value >= value - 1e-12 * max(1.0, abs(value)):
+            return trial_value, trial
+        scale /= 2.0
+    return None, internal
+
+
+def start_values(problem: Problem) -> np.ndarray:
+    """Thresholds at the link quantiles of the marginal cumulative proportions; effects 0."""
+    totals = problem.counts.sum(axis=0)
+    cumulative = np.cumsum(totals)[:-1] / totals.sum()
+    theta = problem.link.ppf(np.clip(cumulative, 1e-6, 1 - 1e-6))
+    return np.concatenate([theta, np.zeros(problem.n_params - problem.n_cuts)])
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _check_terms(design: Design) -> None:
+    if design.groups:
+        raise FormulaError(
+            f"group-level term(s) {format_values(g.name for g in design.groups)} need "
+            "engine='bayes'; the maximum-likelihood engine fits fixed effects only "
+            "(fit(data, engine='bayes'), or drop the term for engine='ml')"
+        )
+    if design.mo:
+        raise FormulaError(
+            f"monotonic term(s) {format_values(b.name for b in design.mo)} need engine='bayes'; "
+            "for maximum likelihood use the ordered factor itself (treatment coding)"
+        )
+
+
+def _check_rank(design: Design, X: np.ndarray, W: np.ndarray, names: list[str]) -> None:
+    """Raise if location and nominal columns are collinear with each other or the thresholds."""
+    used = design.counts.sum(axis=1) > 0
+    matrix = np.column_stack([np.ones(int(used.sum())), W[used], X[used]])
+    if matrix.shape[1] == 1:
+        return
+    _, r, pivots = linalg.qr(matrix, mode="economic", pivoting=True)
+    tol = np.abs(r[0, 0]) * max(matrix.shape) * np.finfo(float).eps * 100
+    rank = int(np.sum(np.abs(np.diag(r)) > tol))
+    if rank < matrix.shape[1]:
+        labels = ["(thresholds)", *names]
+        aliased = sorted(labels[i] for i in pivots[rank:])
+        raise FitError(
+            f"the column(s) {format_values(aliased)} are linear combinations of the other "
+            "columns or of the thresholds (often an interaction with an empty combination of "
+            "levels, or a constant column); drop or merge those terms"
+        )
+
+
+def _observed_levels(design: Design) -> np.ndarray:
+    observed = np.flatnonzero(design.counts.sum(axis=0) > 0)
+    if observed.size < design.n_levels:
+        missing = [design.outcome_levels[i] for i in range(design.n_levels) if i not in observed]
+        warnings.warn(
+            f"outcome level(s) {format_values(missing)} of {design.outcome!r} never occur, so "
+            "their thresholds are not estimable by maximum likelihood; they are dropped",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
+    return observed
+
+
+# --------------------------------------------------------------------------- fitting
+
+
+def problem_from_design(design: Design, link: str | Link) -> tuple[Problem, tuple[str, ...]]:
+    """The likelihood of ``design`` and the names of the outcome levels it keeps."""
+    _check_terms(design)
+    observed = _observed_levels(design)
+    X = np.asarray(design.X, dtype=float)
+    W = np.asarray(design.X_nominal, dtype=float)
+    _check_rank(design, X, W, [*design.X_nominal_names, *design.X_names])
+    counts = np.asarray(design.counts[:, observed], dtype=float)
+    levels = tuple(design.outcome_levels[i] for i in observed)
+    return Problem(counts, X, W, get_link(link)), levels
+
+
+def fit_design(design: Design, link: str | Link = "logit") -> dict[str, Any]:
+    """Fit by maximum likelihood; return the raw numbers a :class:`MLResult` is built from."""
+    problem, levels = problem_from_design(design, link)
+    optimum = newton(problem, start_values(problem))
+    info = -optimum.hessian
+    eigval = np.linalg.eigvalsh(info)
+    condition = float(eigval.max() / eigval.min()) if eigval.min() > 0 else np.inf
+    try:
+        cov = np.linalg.inv(info) if eigval.min() > 0 else np.full_like(info, np.nan)
+    except np.linalg.LinAlgError:
+        cov = np.full_like(info, np.nan)
+    return {
+        "problem": problem,
+        "outcome_levels": levels,
+        "params": optimum.params,
+        "cov": cov,
+        "loglik": optimum.loglik,
+        "converged": optimum.converged,
+        "n_iter": optimum.n_iter,
+        "max_abs_gradient": float(np.max(np.abs(optimum.gradient))),
+        "hessian_condition": condition,
+        "message": optimum.message,
+    }
+
+
+def parameter_names(design: Design, levels: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(name, kind) of each parameter, in the order of the parameter vector.
+
+    Thresholds are ``"threshold[a|b]"``; nominal effects ``"threshold[a|b]:<column>"`` (added
+    to that threshold, as ``clm`` reports ``"a|b.<column>"``); location effects keep their
+    column names, e.g. ``"temp[T.warm]"``.
+    """
+    cuts = [f"{lo}|{hi}" for lo, hi in zip(levels[:-1], levels[1:], strict=True)]
+    names = [(f"threshold[{c}]", "threshold") for c in cuts]
+    names += [(f"threshold[{c}]:{w}", "nominal") for w in design.X_nominal_names for c in cuts]
+    names += [(x, "location") for x in design.X_names]
+    return names
+
+
+def fit(spec: OrdinalModel, data: pd.DataFrame, weights: Any = None, **kwargs: Any) -> MLResult:
+    """Fit ``spec`` to ``data`` by maximum likelihood (called by ``OrdinalModel.fit``).
+
+    Raises
+    ------
+    FormulaError
+        For ``(1 | g)`` or ``mo()`` terms (fit those with ``engine="bayes"``).
+    FitError
+        For collinear columns.
+    """
+    from interactmodel.results import MLResult
+
+    if kwargs:
+        raise TypeError(f"engine='ml' takes no options {sorted(kwargs)}; only weights=")
+    design = build_design(
+        spec.parsed, data, weights=weights, nominal=spec.nominal, levels=spec.levels
+    )
+    raw = fit_design(design, spec.link)
+    result = MLResult.from_fit(spec, design, raw)
+    _warn_problems(result)
+    return result
+
+
+def _warn_problems(result: MLResult) -> None:
+    separated = separated_parameters(result)
+    if separated:
+        shown = ", ".join(f"{n} = {result.params[n]:.3g}" for n in separated)
+        warnings.warn(
+            f"quasi-complete separation: {shown} run off towards infinity (Hessian condition "
+            f"number {result.hessian_condition:.3g}); some combination of these predictors "
+            "perfectly orders the outcome. Merge sparse levels, drop the term or use "
+            "engine='bayes' with a prior",
+            SeparationWarning,
+            stacklevel=4,
+        )
+    elif not result.converged:
+        warnings.warn(
+            f"the maximum-likelihood fit did not converge: {result.message}; max |gradient| "
+            f"= {result.max_abs_gradient:.3g}, Hessian condition number "
+            f"{result.hessian_condition:.3g} after {result.n_iter} iterations",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
+
+
+def separated_parameters(result: MLResult) -> list[str]:
+    """Effects that diverge: huge on the latent scale with a vanishing curvature."""
+    kinds = result.parameter_kinds
+    se = result.bse
+    out = []
+    for name, value in result.params.items():
+        if kinds[name] == "threshold":
+            continue
+        # a diverging effect is large and its curvature has vanished (SE of the same order)
+        if abs(value) > 15 and not (np.isfinite(se[name]) and se[name] < abs(value) / 5):
+            out.append(str(name))
+    return out
+
+
+# --------------------------------------------------------------------------- profile
+
+
+def profile_bounds(result: MLResult, name: str, level: float = 0.95) -> tuple[float, float]:
+    """Profile-likelihood interval of one location coefficient by root finding.
+
+    Solves ``r(b) = +-z_{(1+level)/2}`` for the signed likelihood root
+    ``r(b) = sign(b - b_hat) sqrt(2 (l_hat - l_p(b)))``, where ``l_p`` maximises over every
+    other parameter with ``b`` fixed (``ordinal``'s ``profile.clm``, which then interpolates a
+    spline; here the root is found to 1e-10).  A side that never reaches the cut-off (e.g.
+    under separation) is +-inf.
+    """
+    problem: Problem = result._problem
+    position = list(result.params.index).index(name)
+    estimate = float(result.params.iloc[position])
+    se = float(result.bse.iloc[position])
+    cov = result.cov.to_numpy()
+    cutoff = stats.norm.ppf(0.5 + level / 2)
+    free = np.ones(problem.n_params, dtype=bool)
+    free[position] = False
+    start_cache = {"params": result._params_array}
+
+    def root(value: float) -> float:
+        # warm start: the other parameters move along their regression on this one
+        start = result._params_array + cov[:, position] / cov[position, position] * (
+            value - estimate
+        )
+        start[position] = value
+        if not np.all(np.diff(start[: problem.n_cuts]) > 0) or not np.isfinite(
+            loglik(problem, start)
+        ):
+            start = start_cache["params"].copy()
+            start[position] = value
+        optimum = newton(problem, start, free)
+        start_cache["params"] = optimum.params
+        drop = max(result.loglik - optimum.loglik, 0.0)
+        return float(np.sign(value - estimate) * np.sqrt(2 * drop))
+
+    bounds = []
+    for side in (-1.0, 1.0):
+        bounds.append(_bracket_root(root, estimate, side, se, cutoff))
+    return bounds[0], bounds[1]
+
+
+def _bracket_root(root: Any, estimate: float, side: float, se: float, cutoff: float) -> float:
+    scale = se if np.isfinite(se) and se > 0 else 1.0
+    near, width = estimate, cutoff * scale
+    for _ in range(12):
+        far = estimate + side * width
+        try:
+            value = root(far)
+        except FitError:
+            return side * np.inf
+        if side * value >= cutoff:
+            return optimize.brentq(
+                lambda b: root(b) - side * cutoff, min(near, far), max(near, far), xtol=1e-10
+            )
+        near, width = far, width * 2
+    return side * np.inf
