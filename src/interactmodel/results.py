@@ -238,7 +238,7 @@ class MLResult:
         """d P(Y = k) / d parameters, shape (n, K, n_params)."""
         problem = self._problem
         n, k1 = z.shape
-        q, p = W.shape[1], X.shape[1]
+        q = W.shape[1]
         dz = np.zeros((n, k1, problem.n_params))
         idx = np.arange(k1)
         dz[:, idx, idx] = 1.0

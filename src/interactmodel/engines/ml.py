@@ -24,12 +24,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import linalg, optimize, stats
+from scipy import linalg, optimize, special, stats
 
 from interactmodel.design import Design, build_design
 from interactmodel.errors import (
     ConvergenceWarning,
-    DataError,
     FitError,
     FormulaError,
     SeparationWarning,
@@ -60,6 +59,7 @@ class Problem:
     X: np.ndarray
     W: np.ndarray
     link: Link
+    ridge: float = 0.0  # L2 penalty on beta (the scikit-learn wrapper's alpha); 0 = pure ML
 
     @property
     def n_cuts(self) -> int:
@@ -99,7 +99,16 @@ def loglik(problem: Problem, params: np.ndarray) -> float:
     counted = problem.counts > 0
     if np.any(probs[counted] <= 0) or np.any(probs < -1e-12) or not np.all(np.isfinite(probs)):
         return -np.inf
-    return float(np.sum(problem.counts[counted] * np.log(probs[counted])))
+    return float(np.sum(problem.counts[counted] * np.log(probs[counted]))) - _penalty(
+        problem, params
+    )
+
+
+def _penalty(problem: Problem, params: np.ndarray) -> float:
+    if not problem.ridge:
+        return 0.0
+    beta = problem.unpack(params)[2]
+    return 0.5 * problem.ridge * float(beta @ beta)
 
 
 def loglik_derivatives(
@@ -135,7 +144,12 @@ def loglik_derivatives(
     hz[:, idx, idx] = diag
     hz[:, idx[:-1], idx[1:]] = off
     hz[:, idx[1:], idx[:-1]] = off
-    return value, _gradient(problem, grad_z), _hessian(problem, hz)
+    grad, hess = _gradient(problem, grad_z), _hessian(problem, hz)
+    if problem.ridge and problem.X.shape[1]:
+        p = problem.X.shape[1]
+        grad[-p:] -= problem.ridge * params[-p:]
+        hess[-p:, -p:] -= problem.ridge * np.eye(p)
+    return value - _penalty(problem, params), grad, hess
 
 
 def _gradient(problem: Problem, grad_z: np.ndarray) -> np.ndarray:
@@ -232,8 +246,8 @@ def newton(
     if not np.isfinite(value):
         raise FitError("the log-likelihood is not finite at the starting values")
     message = f"reached the iteration limit ({max_iter})"
-    converged, it = False, 0
-    for it in range(1, max_iter + 1):
+    converged, n_iter = False, 0
+    for n_iter in range(1, max_iter + 1):  # noqa: B007 - n_iter is reported after the loop
         step = np.zeros_like(internal)
         step[free] = _newton_direction(grad[free], hess[np.ix_(free, free)])
         small_gradient = np.max(np.abs(grad[free]), initial=0.0) < GRADIENT_TOL
@@ -249,7 +263,7 @@ def newton(
         value, grad, hess = _internal_derivatives(problem, internal)
     natural = _to_natural(internal, k1)
     _, grad_nat, hess_nat = loglik_derivatives(problem, natural)
-    return _Optimum(natural, value, grad_nat, hess_nat, it, converged, message)
+    return _Optimum(natural, value, grad_nat, hess_nat, n_iter, converged, message)
 
 
 def _line_search(
@@ -496,3 +510,173 @@ def _bracket_root(root: Any, estimate: float, side: float, se: float, cutoff: fl
             )
         near, width = far, width * 2
     return side * np.inf
+
+
+# --------------------------------------------------------------------------- PO diagnostics
+
+
+def weighted_frame(design: Design, weight_column: str = "__weight__") -> pd.DataFrame:
+    """The collapsed design back as a frequency-weighted frame: one row per (cell, outcome)."""
+    cell, level = np.nonzero(design.counts)
+    frame = design.cells.iloc[cell].reset_index(drop=True)
+    frame[design.outcome] = pd.Categorical(
+        np.asarray(design.outcome_levels, dtype=object)[level],
+        categories=list(design.outcome_levels),
+        ordered=True,
+    )
+    frame[weight_column] = design.counts[cell, level]
+    return frame
+
+
+def location_terms(design: Design) -> list[str]:
+    """The location terms of the formula, as formulaic names them (``"temp"``, ``"a:b"``)."""
+    spec = design.encoding.fixed_spec
+    if spec is None:
+        return []
+    return [str(term) for term in spec.terms if str(term) != "1"]
+
+
+def nominal_test(result: MLResult) -> pd.DataFrame:
+    """Likelihood-ratio test of proportional odds per location term (``ordinal::nominal_test``).
+
+    Each term is refitted as a nominal (threshold-specific) effect on the same collapsed counts,
+    so frequency weights give exactly the test of the expanded data.  A refit that fails
+    (e.g. collinear columns) gives NaN in its row, as R gives NA.
+    """
+    from interactmodel.design import _nominal_rhs
+
+    design, spec = result.design, result.spec
+    frame = weighted_frame(design)
+    existing = _nominal_rhs(spec.nominal)
+    rows = [{"term": "<none>", "df": np.nan, "loglik": result.loglik, "aic": result.aic}]
+    for term in location_terms(design):
+        row = {"term": term, "df": np.nan, "loglik": np.nan, "aic": np.nan}
+        nominal = f"{existing} + {term}" if existing else term
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                refit = build_design(
+                    spec.parsed, frame, weights="__weight__", nominal=nominal, levels=spec.levels
+                )
+                raw = fit_design(refit, spec.link)
+        except FitError:
+            rows.append(row)
+            continue
+        n_params = raw["params"].size
+        row.update(
+            df=n_params - result.n_params,
+            loglik=raw["loglik"],
+            aic=-2 * raw["loglik"] + 2 * n_params,
+        )
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    table["lrt"] = 2 * (table["loglik"] - result.loglik)
+    table.loc[0, "lrt"] = np.nan
+    table["p_value"] = stats.chi2.sf(table["lrt"], table["df"])
+    table["df"] = table["df"].astype("Int64")
+    return table[["term", "df", "loglik", "aic", "lrt", "p_value"]]
+
+
+def _binary_logit(X: np.ndarray, successes: np.ndarray, trials: np.ndarray) -> np.ndarray:
+    """Grouped logistic regression by Newton (IRLS), stopping as R's glm.fit(epsilon=1e-12)."""
+    coef = np.zeros(X.shape[1])
+    share = np.clip(successes.sum() / trials.sum(), 1e-6, 1 - 1e-6)
+    coef[0] = np.log(share / (1 - share))
+    deviance_old = np.inf
+    for _ in range(100):
+        pi = special.expit(X @ coef)
+        information = X.T @ (X * (trials * pi * (1 - pi))[:, None])
+        coef = coef + np.linalg.solve(information, X.T @ (successes - trials * pi))
+        pi = np.clip(special.expit(X @ coef), 1e-300, 1 - 1e-16)
+        deviance = -2 * np.sum(successes * np.log(pi) + (trials - successes) * np.log1p(-pi))
+        if abs(deviance - deviance_old) / (abs(deviance) + 0.1) < 1e-12:
+            break
+        deviance_old = deviance
+    return coef
+
+
+def _brant_covariance(X: np.ndarray, trials: np.ndarray, fitted: list[np.ndarray]) -> np.ndarray:
+    """Joint covariance of the binary-logit slopes (Brant 1990), symmetric."""
+    cuts, k = len(fitted), X.shape[1] - 1
+    inverse = [np.linalg.inv(X.T @ (X * (trials * pi * (1 - pi))[:, None])) for pi in fitted]
+    V = np.zeros((cuts * k, cuts * k))
+    for a in range(cuts):
+        block_a = slice(a * k, (a + 1) * k)
+        V[block_a, block_a] = inverse[a][1:, 1:]
+        for b in range(a + 1, cuts):
+            block_b = slice(b * k, (b + 1) * k)
+            middle = X.T @ (X * (trials * (fitted[b] - fitted[a] * fitted[b]))[:, None])
+            cross = (inverse[a] @ middle @ inverse[b])[1:, 1:]
+            V[block_a, block_b], V[block_b, block_a] = cross, cross.T
+    return V
+
+
+def brant_test(result: MLResult) -> pd.DataFrame:
+    """Brant (1990) Wald test that the binary-logit slopes are equal across cuts.
+
+    For each cut k the grouped logit of ``I(Y > k)`` on the model's columns (with intercept) is
+    fitted on the weighted cell counts (equal to the expanded-data fit); the test compares the
+    slopes of cut 1 with those of cuts 2..K-1.  Returns rows ``kind`` = ``"omnibus"`` (all
+    columns), ``"term"`` (a term's columns jointly) and ``"coefficient"``, with ``chi2``, ``df``,
+    ``p_value``.  The covariance is the symmetric one (CRAN ``brant`` and ``car::poTest`` put
+    the (k, l) block in the (l, k) position too; this differs only for multi-column rows).
+    """
+    design = result.design
+    problem: Problem = result._problem
+    counts = problem.counts
+    X = np.column_stack([np.ones(counts.shape[0]), problem.W, problem.X])
+    names = [*design.X_nominal_names, *design.X_names]
+    used = counts.sum(axis=1) > 0
+    X, counts = X[used], counts[used]
+    trials = counts.sum(axis=1)
+    upper = np.cumsum(counts[:, ::-1], axis=1)[:, ::-1][:, 1:]  # count of Y > k, k = 1..K-1
+    coefs, fitted = [], []
+    for k in range(upper.shape[1]):
+        coef = _binary_logit(X, upper[:, k], trials)
+        coefs.append(coef)
+        fitted.append(special.expit(X @ coef))
+    if max(np.max(np.abs(c[1:]), initial=0.0) for c in coefs) > 15:
+        warnings.warn(
+            "a binary logit of the Brant test is (quasi-)separated; its statistics are approximate",
+            SeparationWarning,
+            stacklevel=3,
+        )
+    V = _brant_covariance(X, trials, fitted)
+    slopes = np.concatenate([c[1:] for c in coefs])
+    k = len(names)
+
+    def wald(columns: list[int]) -> tuple[float, int]:
+        rows = []
+        for cut in range(1, len(coefs)):
+            for c in columns:
+                row = np.zeros(slopes.size)
+                row[c], row[cut * k + c] = 1.0, -1.0
+                rows.append(row)
+        D = np.array(rows)
+        d = D @ slopes
+        return float(d @ np.linalg.solve(D @ V @ D.T, d)), len(rows)
+
+    groups = [("omnibus", "Omnibus", list(range(k)))]
+    groups += [("term", term, cols) for term, cols in _term_columns(design, names).items()]
+    groups += [("coefficient", name, [i]) for i, name in enumerate(names)]
+    table = []
+    for kind, label, cols in groups:
+        chi2, df = wald(cols)
+        table.append({"test": label, "kind": kind, "chi2": chi2, "df": df})
+    out = pd.DataFrame(table)
+    out["p_value"] = stats.chi2.sf(out["chi2"], out["df"])
+    return out
+
+
+def _term_columns(design: Design, names: list[str]) -> dict[str, list[int]]:
+    terms: dict[str, list[int]] = {}
+    for spec in (design.encoding.nominal_spec, design.encoding.fixed_spec):
+        if spec is None:
+            continue
+        for term, indices in spec.term_indices.items():
+            cols = [
+                names.index(spec.column_names[i]) for i in indices if spec.column_names[i] in names
+            ]
+            if str(term) != "1" and cols:
+                terms.setdefault(str(term), cols)
+    return terms
