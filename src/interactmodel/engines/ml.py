@@ -189,7 +189,9 @@ def _to_internal(params: np.ndarray, k1: int) -> np.ndarray:
 
 def _to_natural(internal: np.ndarray, k1: int) -> np.ndarray:
     natural = internal.copy()
-    natural[:k1] = internal[0] + np.concatenate([[0.0], np.cumsum(np.exp(internal[1:k1]))])
+    with np.errstate(over="ignore"):  # a wild trial step; the line search then rejects it
+        steps = np.exp(internal[1:k1])
+    natural[:k1] = internal[0] + np.concatenate([[0.0], np.cumsum(steps)])
     return natural
 
 
