@@ -100,9 +100,11 @@ def count_bounds(
     """
     scale = 100 * 10**decimals  # share in printing units is scale * c / n
     if tolerance > 0:
-        half = Fraction(1, 2) + tolerance * 10**decimals
-        lo = math.ceil(n * (printed - half) / scale)
-        hi = math.floor(n * (printed + half) / scale)
+        # window printed +- (1/2 + t * 10**decimals) units, t = a/b; in integers over 2*b*scale
+        a, b = tolerance.numerator, tolerance.denominator
+        half = b + 2 * a * 10**decimals
+        lo = _ceil_div(n * (2 * b * printed - half), 2 * b * scale)
+        hi = (n * (2 * b * printed + half)) // (2 * b * scale)
     elif rounding == "half_up" or printed % 2 == 0:
         # even printed digit under half_even: both ties belong to p (closed window)
         lo = _ceil_div((2 * printed - 1) * n, 2 * scale)
@@ -287,12 +289,12 @@ def _printed_units(value: object, decimals: int, name: str) -> int:
     except (TypeError, ValueError) as exc:
         raise DataError(f"{name}={value!r} is not a number") from exc
     if not math.isfinite(number) or not 0 <= number <= 100:
-        raise DataError(f"{name}={value!r} is not a percentage between 0 and 100")
+        raise DataError(f"{name}={number:g} is not a percentage between 0 and 100")
     units = number * 10**decimals
     if abs(units - round(units)) > 1e-6:
         raise DataError(
-            f"{name}={value!r} has more than {decimals} decimals; pass decimals="
-            f"{decimals + 1} or more"
+            f"{name}={number:g} has more than {decimals} decimals; pass decimals={decimals + 1} "
+            f"or more"
         )
     return round(units)
 

@@ -1,0 +1,277 @@
+"""The ``interactmodel`` command line: parse, call the public API, print or write files.
+
+Each subcommand is one function registered with :func:`subcommand`; adding
+one (``fit``, ``check``, ``simulate``, ``info``, ``reproduce``) means writing
+one more such function::
+
+    @subcommand(
+        "info",
+        help="Show the package version and where the article data live.",
+        example="interactmodel info",
+        arguments=[argument("--format", choices=("text", "json"), default="text")],
+    )
+    def _info(args: argparse.Namespace) -> int:
+        ...
+        return 0
+
+Errors that interactmodel raises on purpose are printed as one line
+``error: ...`` with exit code 2, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from interactmodel import __version__
+from interactmodel.errors import InteractModelError, OutputExistsError
+
+__all__ = ["COMMANDS", "Subcommand", "argument", "build_parser", "main", "subcommand"]
+
+EXIT_ERROR = 2
+
+
+@dataclass(frozen=True)
+class Argument:
+    """The positional and keyword arguments of one ``ArgumentParser.add_argument`` call."""
+
+    flags: tuple[str, ...]
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def argument(*flags: str, **options: Any) -> Argument:
+    """Describe a command-line argument exactly as ``ArgumentParser.add_argument`` takes it."""
+    return Argument(flags, options)
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    """A registered subcommand: its name, help, example, arguments and the function it runs."""
+
+    name: str
+    help: str
+    example: str
+    arguments: tuple[Argument, ...]
+    run: Callable[[argparse.Namespace], int]
+
+
+COMMANDS: dict[str, Subcommand] = {}
+
+
+def subcommand(
+    name: str, *, help: str, example: str, arguments: Sequence[Argument] = ()
+) -> Callable[[Callable[[argparse.Namespace], int]], Callable[[argparse.Namespace], int]]:
+    """Register the decorated function as subcommand ``name``.
+
+    Parameters
+    ----------
+    name : str
+        The subcommand, e.g. ``"audit"``.
+    help : str
+        One or two sentences for ``interactmodel --help`` and ``interactmodel NAME --help``.
+    example : str
+        A command line that works, shown under "Example" in ``--help``.
+    arguments : sequence of Argument
+        The subcommand's options, made with :func:`argument`.
+    """
+
+    def register(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+        if name in COMMANDS:
+            raise ValueError(f"subcommand {name!r} is registered twice")
+        COMMANDS[name] = Subcommand(name, help, example, tuple(arguments), run)
+        return run
+
+    return register
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every registered subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="interactmodel",
+        description="Ordinal and Bayesian models for survey ratings of inter-organisational "
+        "relationships.",
+    )
+    parser.add_argument("--version", action="version", version=f"interactmodel {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for command in COMMANDS.values():
+        sub = commands.add_parser(
+            command.name,
+            help=command.help,
+            description=f"{command.help}\n\nExample:\n  {command.example}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        for arg in command.arguments:
+            sub.add_argument(*arg.flags, **arg.options)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line and return the exit code (0 success, 2 usage or data error)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version and usage errors: keep argparse's code
+        return int(exc.code) if isinstance(exc.code, int) else EXIT_ERROR
+    try:
+        return COMMANDS[args.command].run(args)
+    except InteractModelError as exc:
+        print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _say(text: str = "", indent: str = "") -> None:
+    print(
+        textwrap.fill(text, width=100, initial_indent=indent, subsequent_indent=indent)
+        if text
+        else ""
+    )
+
+
+def _tolerance(value: str) -> float | str:
+    """``--tolerance`` accepts ``auto`` or percentage points."""
+    if value == "auto":
+        return value
+    try:
+        return float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not 'auto' or a number of percentage points"
+        ) from None
+
+
+def _constraint_choices() -> list[str]:
+    from interactmodel.reconstruct import TEXT_FIGURE_ROWS
+
+    return list(TEXT_FIGURE_ROWS)
+
+
+_ROUNDING = argument(
+    "--rounding",
+    choices=("half_up", "half_even"),
+    default="half_up",
+    help="how the article rounded its percentages (default: half_up)",
+)
+
+
+def _constraint_argument() -> Argument:
+    return argument(
+        "--constraint",
+        action="append",
+        default=[],
+        metavar="FIGURE_ID",
+        choices=_constraint_choices(),
+        help="add a text figure as a share constraint (repeatable): "
+        + ", ".join(_constraint_choices()),
+    )
+
+
+@subcommand(
+    "audit",
+    help="Check whether the article's Tables 1 and 2 can come from 245 whole NGOs (a GRIM-like "
+    "integer-consistency audit) and say what total or tolerance they need.",
+    example="interactmodel audit --rounding half_even --format json",
+    arguments=[
+        _ROUNDING,
+        argument(
+            "--tolerance",
+            type=float,
+            default=0.0,
+            metavar="PP",
+            help="extra percentage points allowed per printed cell (default: 0, the rule exactly)",
+        ),
+        argument("--format", choices=("text", "json"), default="text", help="output format"),
+        _constraint_argument(),
+    ],
+)
+def _audit(args: argparse.Namespace) -> int:
+    from interactmodel.reconstruct import article_constraints, audit_article
+
+    constraints = article_constraints(args.constraint, rounding=args.rounding)
+    results = audit_article(args.rounding, args.tolerance, constraints)
+    if args.format == "json":
+        print(json.dumps({key: result.to_dict() for key, result in results.items()}, indent=2))
+        return 0
+    for result in results.values():
+        state = "consistent" if result.consistent_at_stated_n else "INCONSISTENT"
+        _say(f"{result.table}: {state} at {result.stated_n}")
+        _say(result.verdict, indent="  ")
+        _say(f"Row sizes each printed row allows (1..{result.stated_n}):", indent="  ")
+        for row in result.rows.itertuples():
+            _say(
+                f"{row.row} {row.label} ({row.printed}; sum {row.printed_sum:g}): "
+                f"{row.feasible_sizes or 'none'}",
+                indent="    ",
+            )
+        _say()
+    return 0
+
+
+@subcommand(
+    "reconstruct",
+    help="Draw respondent-level data sets consistent with Tables 1 and 2, uniformly over the "
+    "feasible integer tables, and write them as one CSV (plus a .meta.json of the settings).",
+    example="interactmodel reconstruct --draws 100 --seed 1 --out reconstructions.csv",
+    arguments=[
+        argument("--draws", type=int, default=100, metavar="M", help="number of data sets"),
+        argument("--seed", type=int, required=True, metavar="S", help="random seed"),
+        argument("--out", type=Path, required=True, metavar="FILE.csv", help="CSV to write"),
+        argument("--force", action="store_true", help="overwrite FILE.csv if it exists"),
+        _ROUNDING,
+        argument(
+            "--tolerance",
+            type=_tolerance,
+            default="auto",
+            metavar="PP|auto",
+            help="percentage points allowed per cell; 'auto' (default) uses the smallest that "
+            "fits 245, 0 refuses tables that do not fit",
+        ),
+        argument(
+            "--region-rule",
+            choices=("uniform", "registry"),
+            default="uniform",
+            help="how regions are assigned, independently of the ratings (default: uniform)",
+        ),
+        _constraint_argument(),
+    ],
+)
+def _reconstruct(args: argparse.Namespace) -> int:
+    from interactmodel.reconstruct import article_constraints, reconstruct
+
+    out: Path = args.out
+    meta = out.with_suffix(".meta.json")
+    for path in (out, meta):
+        if path.exists() and not args.force:
+            raise OutputExistsError(f"{path} exists; pass --force to overwrite it")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        recs = reconstruct(
+            args.draws,
+            args.seed,
+            rounding=args.rounding,
+            tolerance=args.tolerance,
+            constraints=article_constraints(args.constraint, rounding=args.rounding),
+            region_rule=args.region_rule,
+        )
+    for warning in caught:
+        print(f"warning: {warning.message}", file=sys.stderr)
+    frame = recs.to_frame()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(out, index=False)
+    meta.write_text(json.dumps(recs.defaults, indent=2) + "\n")
+    counts = ", ".join(f"{p} {n:,}" for p, n in recs.n_feasible_tables.items())
+    print(
+        f"wrote {len(recs)} reconstructions ({len(frame):,} rows) to {out} and their settings "
+        f"to {meta}; feasible tables: {counts}"
+    )
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
