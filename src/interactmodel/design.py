@@ -95,19 +95,8 @@ class GroupTerm:
 
 @dataclass(frozen=True)
 class ParsedFormula:
-    """A model formula split into the parts each engine handles.
-
-    Attributes
-    ----------
-    formula : str
-        The formula as given.
-    outcome : str
-        The column holding the ordered outcome.
-    fixed_rhs : str
-        The ordinary fixed-effect terms as a formulaic right-hand side ("" if none).
-    mo_terms : tuple of MonotonicTerm
-    group_terms : tuple of GroupTerm
-    """
+    """A formula split into its outcome column, ordinary fixed-effect terms (a formulaic
+    right-hand side, "" if none), ``mo()`` terms and group-level terms."""
 
     formula: str
     outcome: str
@@ -162,19 +151,11 @@ def _parse_group(term: str, formula: str) -> GroupTerm:
             "supported; make one column that combines them and use (1 | combined)"
         )
     group_name = _strip_name(group, "grouping factor", formula)
-    intercept, slopes = True, []
-    for token in (t.strip() for t in _split_top_level(lhs, "+")):
-        if token == "1":
-            intercept = True
-        elif token in ("0", "-1"):
-            intercept = False
-        elif token.endswith("- 1") or token.endswith("-1"):
-            intercept = False
-            slopes.append(token.rsplit("-", 1)[0].strip())
-        elif token:
-            slopes.append(token)
-        else:
-            raise FormulaError(f"empty term in group term {term!r}")
+    tokens = [t.strip() for t in _split_top_level(lhs, "+")]
+    if "" in tokens:
+        raise FormulaError(f"empty term in group term {term!r}")
+    intercept = not any(t in ("0", "-1") for t in tokens)
+    slopes = [t for t in tokens if t not in ("0", "1", "-1")]
     if not intercept and not slopes:
         raise FormulaError(f"group term {term!r} has no intercept and no slopes")
     return GroupTerm(group_name, tuple(slopes), intercept)
@@ -315,18 +296,10 @@ def _nominal_rhs(nominal: str | Sequence[str] | None) -> str:
 class MonotonicBlock:
     """One monotonic effect: ``mo(variable)``, or ``mo(variable):by`` for one level of ``by``.
 
-    Attributes
-    ----------
-    name : str
-        ``"mo(frequency)"`` or ``"mo(frequency):partner[state]"``.
-    variable : str
-    by_level : str or None
-    levels : tuple of str
-        The ordinal scale of ``variable`` for this block (D + 1 levels, in category order).
-    rank : ndarray of int, shape (n_cells,)
-        0..D, the position of each cell's level on that scale (0 where inactive).
-    active : ndarray of bool, shape (n_cells,)
-        False where ``by`` is another level, so the block adds nothing there.
+    ``name`` is ``"mo(frequency)"`` or ``"mo(frequency):partner[state]"``; ``levels`` the
+    ordinal scale of ``variable`` in this block (D + 1 levels in category order); ``rank``
+    (n_cells,) the position 0..D of each cell's level on it (0 where inactive); ``active``
+    (n_cells,) False where ``by`` is another level, so the block adds nothing there.
     """
 
     name: str
@@ -345,21 +318,11 @@ class MonotonicBlock:
 
 @dataclass(frozen=True, eq=False)
 class GroupBlock:
-    """A group-level term ``(1 + x | group)`` (Bayesian engine only).
+    """A group-level term such as ``"(1 + x | region)"`` (Bayesian engine only).
 
-    Attributes
-    ----------
-    name : str
-        The term as written, e.g. ``"(1 | region)"``.
-    group : str
-    levels : tuple of str
-        Observed levels of the grouping factor.
-    index : ndarray of int, shape (n_cells,)
-        Level of each cell (-1 for an unseen level in :meth:`Design.transform` output when
-        ``allow_unseen_groups=True``).
-    Z : ndarray, shape (n_cells, q)
-        Columns multiplying the group effects (intercept first when present).
-    Z_names : tuple of str
+    ``levels`` are the observed levels of ``group``; ``index`` (n_cells,) the level of each cell
+    (-1 for an unseen level in :meth:`Design.transform` with ``allow_unseen_groups=True``);
+    ``Z`` (n_cells, q) the columns multiplying the group effects, intercept first if present.
     """
 
     name: str
@@ -490,11 +453,12 @@ def _suggest(name: str, columns: Iterable[str]) -> str:
     return f"; the columns are {format_values(columns)}"
 
 
-def _require_columns(data: pd.DataFrame, names: Iterable[str], role: str) -> None:
+def _require_columns(data: pd.DataFrame, names: Iterable[str], formula: str) -> None:
     for name in names:
         if name not in data.columns:
             raise FormulaError(
-                f"{role} {name!r} is not a column of the data{_suggest(name, data.columns)}"
+                f"formula {formula!r} uses {name!r}, which is not a column of the data"
+                f"{_suggest(name, data.columns)}"
             )
 
 
@@ -508,13 +472,6 @@ def _check_complete(data: pd.DataFrame, names: Iterable[str]) -> None:
             )
 
 
-def _is_integer_valued(values: pd.Series) -> bool:
-    if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
-        return False
-    array = values.to_numpy(dtype=float)
-    return bool(np.all(np.isfinite(array)) and np.all(array == np.round(array)))
-
-
 def _outcome_levels(series: pd.Series, name: str, levels: Sequence[Any] | None) -> tuple[Any, ...]:
     if levels is not None:
         levels = tuple(levels)
@@ -524,7 +481,8 @@ def _outcome_levels(series: pd.Series, name: str, levels: Sequence[Any] | None) 
     dtype = series.dtype
     if isinstance(dtype, pd.CategoricalDtype) and dtype.ordered:
         return tuple(dtype.categories)
-    if _is_integer_valued(series):
+    numeric = pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+    if numeric and np.all(series.to_numpy(dtype=float) % 1 == 0):  # integer scores: in order
         return tuple(np.sort(series.unique()))
     kind = (
         "an unordered categorical"
@@ -542,7 +500,7 @@ def _outcome_levels(series: pd.Series, name: str, levels: Sequence[Any] | None) 
 def _outcome_codes(
     data: pd.DataFrame, name: str, levels: Sequence[Any]
 ) -> tuple[np.ndarray, tuple[str, ...]]:
-    _require_columns(data, [name], "outcome")
+    _require_columns(data, [name], f"{name} ~ ...")
     series = data[name]
     _check_complete(data, [name])
     if isinstance(series.dtype, pd.CategoricalDtype) and tuple(series.dtype.categories) == tuple(
@@ -654,6 +612,8 @@ def _model_matrix(
     from formulaic import model_matrix
     from formulaic.errors import DataMismatchWarning
 
+    if spec_or_rhs is None or (isinstance(spec_or_rhs, str) and not spec_or_rhs.strip()):
+        return np.zeros((len(frame), 0)), (), None
     with warnings.catch_warnings():
         warnings.simplefilter("error", DataMismatchWarning)
         try:
@@ -797,8 +757,7 @@ def build_design(
     if nominal_rhs:
         _check_fixed_term(nominal_rhs, f"nominal={nominal!r}")
     variables = _all_variables(parsed, nominal_rhs)
-    _require_columns(data, [parsed.outcome], "outcome")
-    _require_columns(data, variables, f"term of {parsed.formula!r}:")
+    _require_columns(data, [parsed.outcome, *variables], parsed.formula)
     w, weight_name = _weight_vector(data, weights)
     _check_complete(data, [parsed.outcome, *variables])
     y, outcome_levels = _outcome_codes(
@@ -837,8 +796,8 @@ def _assemble(
     y: np.ndarray,
     n_rows: int,
 ) -> Design:
-    X, X_names, fixed_spec = _fixed(parsed.fixed_rhs, cells, "fixed-effect")
-    Xn, Xn_names, nominal_spec = _fixed(nominal_rhs, cells, "nominal-effect")
+    X, X_names, fixed_spec = _model_matrix(parsed.fixed_rhs, cells, "fixed-effect")
+    Xn, Xn_names, nominal_spec = _model_matrix(nominal_rhs, cells, "nominal-effect")
     fixed_keep = tuple(n for n in X_names if n not in set(Xn_names))
     X = X[:, [X_names.index(n) for n in fixed_keep]]
     mo: list[MonotonicBlock] = []
@@ -882,14 +841,6 @@ def _assemble(
     )
 
 
-def _fixed(
-    rhs_or_spec: Any, frame: pd.DataFrame, what: str
-) -> tuple[np.ndarray, tuple[str, ...], Any]:
-    if rhs_or_spec is None or (isinstance(rhs_or_spec, str) and not rhs_or_spec.strip()):
-        return np.zeros((len(frame), 0)), (), None
-    return _model_matrix(rhs_or_spec, frame, what)
-
-
 # --------------------------------------------------------------------------- new data
 
 
@@ -920,9 +871,9 @@ def _transform(design: Design, newdata: pd.DataFrame, allow_unseen_groups: bool)
     frame = _align_categories(
         frame, enc.categorical_levels, group_names if allow_unseen_groups else set()
     )
-    X, names, _ = _fixed(enc.fixed_spec, frame, "fixed-effect")
+    X, names, _ = _model_matrix(enc.fixed_spec, frame, "fixed-effect")
     X = X[:, [names.index(n) for n in enc.fixed_keep]] if names else X
-    Xn, _, _ = _fixed(enc.nominal_spec, frame, "nominal-effect")
+    Xn, _, _ = _model_matrix(enc.nominal_spec, frame, "nominal-effect")
     mo = tuple(_new_mo_block(entry, frame) for entry in enc.mo_blocks)
     groups = []
     for gterm, (_, _, glevels, spec) in zip(
