@@ -275,3 +275,12 @@ def test_contradicting_text_figures_refuse_even_with_auto():
     both = article_constraints(["positive_state_results", "positive_state_sample"])
     with pytest.raises(SpecificationError, match=r"contradict each other.*Fix: drop or correct"):
         reconstruct(m=1, seed=1, constraints=both)
+
+
+def test_public_names_resolve_from_the_package():
+    import interactmodel
+    from interactmodel import audit
+
+    assert interactmodel.reconstruct is reconstruct
+    assert interactmodel.audit_table is audit.audit_table
+    assert interactmodel.audit_article is audit.audit_article

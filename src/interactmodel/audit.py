@@ -584,7 +584,7 @@ def feasible_tables(
 # --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds DataFrames: compare fields, not results
 class AuditResult:
     """What the integer-consistency audit of one table found.
 
@@ -804,9 +804,9 @@ def _verdict(
         )
     else:
         text = (
-            f"{name} cannot come from {total} respondents under {words}: no row sizes "
-            f"n_1..n_{len(result['smallest_row_sizes'])} >= 1 adding up to {total} are each "
-            f"consistent with their printed row{while_meeting}."
+            f"{name} cannot come from {total} respondents under {words}: no "
+            f"{len(result['smallest_row_sizes'])} row sizes (each at least 1) that add up to "
+            f"{total} are each consistent with their printed row{while_meeting}."
         )
         smallest = result["smallest_row_sizes"]
         if None not in smallest and sum(smallest) > total:
@@ -1050,9 +1050,9 @@ def audit_article(
 
     Examples
     --------
-    >>> audit = audit_article()  # doctest: +SKIP
-    >>> audit["table1"].smallest_consistent_total  # doctest: +SKIP
-    278
+    >>> audit = audit_article()
+    >>> audit["table1"].consistent_at_stated_n, audit["table1"].smallest_consistent_total
+    (False, 278)
     """
     from interactmodel import article
 

@@ -43,6 +43,7 @@ from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -329,7 +330,7 @@ def _registry_weights() -> dict[str, float]:
     }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds arrays: compare fields, not results
 class Reconstructions:
     """``m`` respondent-level data sets consistent with the article's Tables 1 and 2.
 
@@ -607,22 +608,23 @@ def reconstruct(
             order = rng.permutation(stated_n)  # random pairing of the two partners' ratings
             quality[partner][k], frequency[partner][k] = rows_[order], cols_[order]
         region[k] = rng.choice(len(probabilities), size=stated_n, p=list(probabilities.values()))
-    for arrays in (*counts.values(), *quality.values(), *frequency.values(), region):
-        arrays.flags.writeable = False
+    frozen: list[np.ndarray] = [*counts.values(), *quality.values(), *frequency.values(), region]
+    for array in frozen:  # the result is immutable, its arrays too
+        array.flags.writeable = False
     return Reconstructions(
-        counts=counts,
-        quality=quality,
-        frequency=frequency,
+        counts=MappingProxyType(counts),
+        quality=MappingProxyType(quality),
+        frequency=MappingProxyType(frequency),
         region=region,
         seed=seed,
         stated_n=stated_n,
         rounding=rounding,
-        tolerance_pp=tolerances,
+        tolerance_pp=MappingProxyType(tolerances),
         tolerance_rule="auto" if tolerance == "auto" else "given",
-        n_feasible_tables={p: s.tables.count for p, s in samplers.items()},
+        n_feasible_tables=MappingProxyType({p: s.tables.count for p, s in samplers.items()}),
         constraints=tuple(constraints),
         region_rule=region_rule if isinstance(region_rule, str) else "explicit",
-        region_probabilities=probabilities,
+        region_probabilities=MappingProxyType(probabilities),
     )
 
 
