@@ -60,9 +60,10 @@ class OrdinalModel:
     >>> import pandas as pd
     >>> levels = ["bad", "mixed", "good"]
     >>> data = pd.DataFrame({
-    ...     "quality": pd.Categorical(["bad", "mixed", "good", "good", "mixed", "bad"] * 5,
-    ...                               levels, ordered=True),
-    ...     "contact": ["rare", "rare", "often", "often", "often", "rare"] * 5,
+    ...     "quality": pd.Categorical(
+    ...         ["bad", "mixed", "good", "bad", "bad", "good", "mixed", "good", "bad", "good"] * 3,
+    ...         levels, ordered=True),
+    ...     "contact": (["rare"] * 5 + ["often"] * 5) * 3,
     ... })
     >>> result = OrdinalModel("quality ~ contact").fit(data)
     >>> bool(result.params["contact[T.rare]"] < 0)   # rare contact: lower ratings

@@ -309,21 +309,24 @@ def _check_terms(design: Design) -> None:
 
 
 def _check_rank(design: Design, X: np.ndarray, W: np.ndarray, names: list[str]) -> None:
-    """Raise if location and nominal columns are collinear with each other or the thresholds."""
+    """Raise if a column is a linear combination of the thresholds or of earlier columns.
+
+    As R's model fitting, the later of two dependent columns is the one named (unpivoted QR).
+    """
     used = design.counts.sum(axis=1) > 0
     matrix = np.column_stack([np.ones(int(used.sum())), W[used], X[used]])
     if matrix.shape[1] == 1:
         return
-    _, r, pivots = linalg.qr(matrix, mode="economic", pivoting=True)
-    tol = np.abs(r[0, 0]) * max(matrix.shape) * np.finfo(float).eps * 100
-    rank = int(np.sum(np.abs(np.diag(r)) > tol))
-    if rank < matrix.shape[1]:
+    r = linalg.qr(matrix, mode="r")[0]
+    scale = np.maximum(np.linalg.norm(matrix, axis=0), 1e-300)
+    dependent = np.abs(np.diag(r)) / scale < 1e-9
+    if dependent.any():
         labels = ["(thresholds)", *names]
-        aliased = sorted(labels[i] for i in pivots[rank:])
+        aliased = [labels[i] for i in np.flatnonzero(dependent)]
         raise FitError(
-            f"the column(s) {format_values(aliased)} are linear combinations of the other "
-            "columns or of the thresholds (often an interaction with an empty combination of "
-            "levels, or a constant column); drop or merge those terms"
+            f"the column(s) {format_values(aliased)} are linear combinations of the thresholds "
+            "or of earlier columns (often an interaction with an empty combination of levels, "
+            "a constant column or a duplicated variable); drop or merge those terms"
         )
 
 
