@@ -248,9 +248,13 @@ def test_transform_rejects_a_level_off_the_partner_scale():
 
 
 def test_unknown_column_suggests_a_close_match():
-    with pytest.raises(FormulaError, match=r"uses 'regoin', which is not a column.*did you mean 'region'"):
+    with pytest.raises(
+        FormulaError, match=r"uses 'regoin', which is not a column.*did you mean 'region'"
+    ):
         build_design("quality ~ partner + regoin", survey())
-    with pytest.raises(FormulaError, match=r"uses 'Quality', which is not a column.*did you mean 'quality'"):
+    with pytest.raises(
+        FormulaError, match=r"uses 'Quality', which is not a column.*did you mean 'quality'"
+    ):
         build_design("Quality ~ partner", survey())
 
 

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
@@ -156,7 +157,7 @@ class OrdinalClassifier(ClassifierMixin, BaseEstimator):
 
 def _category_order(y: Any) -> list[Any] | None:
     dtype = getattr(y, "dtype", None)
-    if getattr(dtype, "ordered", False):
+    if isinstance(dtype, pd.CategoricalDtype) and dtype.ordered:
         return list(dtype.categories)
     return None
 
