@@ -219,8 +219,11 @@ class MLResult:
         _check_level(level)
         z, X, W = self._cut_predictors(newdata)
         probs = _category_probabilities(self._problem, z)
-        jac = self._probability_jacobian(z, X, W)
-        var = np.einsum("mkp,pq,mkq->mk", jac, self._cov_array, jac)
+        var = np.empty_like(probs)
+        for start in range(0, z.shape[0], 20_000):  # chunks bound the (n, K, params) Jacobian
+            rows = slice(start, start + 20_000)
+            jac = self._probability_jacobian(z[rows], X[rows], W[rows])
+            var[rows] = np.einsum("mkp,pq,mkq->mk", jac, self._cov_array, jac)
         se = np.sqrt(np.clip(var, 0.0, None))
         n, K = probs.shape
         frame = newdata[list(self.design.encoding.variables)].reset_index(drop=True)
