@@ -11,27 +11,37 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-# public name -> module that defines it
-_LAZY = {
+# public name -> module that defines it, or (module, attribute) when the names differ
+_LAZY: dict[str, str | tuple[str, str]] = {
     "article": "interactmodel.article",
     "read_survey": "interactmodel.survey",
     "SurveySchema": "interactmodel.survey",
-    "audit_table": "interactmodel.reconstruct",
-    "audit_article": "interactmodel.reconstruct",
-    "reconstruct": "interactmodel.reconstruct",
+    "audit_table": "interactmodel.audit",
+    "audit_article": "interactmodel.audit",
+    "ShareConstraint": "interactmodel.audit",
+    # `interactmodel.reconstruct` is the module; its function `reconstruct` is exported under a
+    # name that a later `import interactmodel.reconstruct` cannot shadow.
+    "draw_reconstructions": ("interactmodel.reconstruct", "reconstruct"),
+    "Reconstructions": "interactmodel.reconstruct",
     "OrdinalModel": "interactmodel.spec",
     "OrdinalClassifier": "interactmodel.sklearn",
+    "MLResult": "interactmodel.results",
+    "parse_formula": "interactmodel.design",
+    "build_design": "interactmodel.design",
 }
 
 __all__ = ["__version__", *_LAZY]
 
 
 def __getattr__(name: str) -> Any:
-    module_name = _LAZY.get(name)
-    if module_name is None:
+    target = _LAZY.get(name)
+    if target is None:
         raise AttributeError(f"module 'interactmodel' has no attribute {name!r}")
-    module = importlib.import_module(module_name)
-    value = module if module_name.endswith("." + name) else getattr(module, name)
+    if isinstance(target, tuple):
+        value = getattr(importlib.import_module(target[0]), target[1])
+    else:
+        module = importlib.import_module(target)
+        value = module if target.endswith("." + name) else getattr(module, name)
     globals()[name] = value
     return value
 
