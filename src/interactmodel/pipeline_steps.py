@@ -1,0 +1,223 @@
+"""The steps of the main job (:func:`interactmodel.pipeline.reproduce`).
+
+Each step takes what earlier steps produced and returns tidy frames; :class:`RunState`
+collects them.  Nothing here writes files except :func:`write_outputs` at the very end.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from interactmodel import article
+from interactmodel.audit import AuditResult, audit_article
+from interactmodel.combine import pool_ml
+from interactmodel.reconstruct import Reconstructions, reconstruct
+from interactmodel.results import MLResult
+from interactmodel.spec import OrdinalModel
+
+__all__ = ["RunState", "run_steps"]
+
+Step = Callable[[str], Any]
+
+#: Per-partner maximum-likelihood model: contact frequency as an unordered factor.
+ML_FORMULA = "quality ~ frequency"
+
+
+@dataclass
+class RunState:
+    """What the steps have computed so far (filled in order; frames are never modified)."""
+
+    settings: Any
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    notes: dict[str, list[str]] = field(default_factory=dict)
+    audit: dict[str, AuditResult] = field(default_factory=dict)
+    reconstructions: Reconstructions | None = None
+    ml_fits: dict[str, list[MLResult]] = field(default_factory=dict)
+    bayes: Any = None
+    loo_fits: dict[str, Any] = field(default_factory=dict)
+
+    def note(self, key: str, text: str) -> None:
+        self.notes.setdefault(key, []).append(text)
+
+    def record_warnings(self, key: str, caught: list[warnings.WarningMessage]) -> None:
+        for message in dict.fromkeys(str(w.message) for w in caught):
+            self.note(key, message)
+
+
+def run_steps(out: Path, settings: Any, step: Step) -> RunState:
+    """Run every step in order and write the outputs into ``out``."""
+    state = RunState(settings)
+    with step("audit of Tables 1 and 2"):
+        audit_step(state)
+    with step(f"{settings.reconstructions} reconstructions of the respondent-level data"):
+        reconstruction_step(state)
+    with step("maximum-likelihood fits per partner, pooled by Rubin's rules"):
+        ml_step(state)
+    with step("Bayesian article model, pooled over reconstructions"):
+        bayes_step(state)
+    with step("LOO comparison of candidate models (reconstruction 1)"):
+        loo_step(state)
+    with step("writing tables"):
+        write_outputs(state, out)
+    return state
+
+
+# ----------------------------------------------------------------------------- steps
+
+
+def audit_step(state: RunState) -> None:
+    settings = state.settings
+    state.audit = audit_article(rounding=settings.rounding)
+    verdicts, rows = [], []
+    for name, result in state.audit.items():
+        verdicts.append(
+            {
+                "table": name,
+                "stated_n": result.stated_n,
+                "rounding": result.rounding,
+                "consistent_at_stated_n": result.consistent_at_stated_n,
+                "smallest_consistent_total": result.smallest_consistent_total,
+                "smallest_tolerance_pp": result.smallest_tolerance_pp,
+                "verdict": result.verdict,
+            }
+        )
+        rows.append(result.rows)
+    state.tables["audit"] = pd.DataFrame(verdicts)
+    state.tables["audit_rows"] = pd.concat(rows, ignore_index=True)
+
+
+def reconstruction_step(state: RunState) -> None:
+    settings = state.settings
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        state.reconstructions = reconstruct(
+            settings.reconstructions,
+            seed=settings.seed,
+            rounding=settings.rounding,
+            tolerance=settings.tolerance,
+            region_rule=settings.region_rule,
+        )
+    state.record_warnings("reconstruction", caught)
+    recs = state.reconstructions
+    state.tables["reconstructions"] = recs.to_frame()
+    state.tables["reconstruction_counts"] = recs.counts_frame()
+    state.note("reconstruction", recs.region_note)
+    state.note("reconstruction", recs.pairing_note)
+    state.tables["reconstruction_settings"] = pd.DataFrame(
+        [{"setting": k, "value": json.dumps(v)} for k, v in recs.defaults.items()]
+    )
+
+
+def ml_step(state: RunState) -> None:
+    level = 0.95
+    frames = []
+    po_tests = []
+    for partner in article.PARTNERS:
+        fits = []
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for data in _reconstruction_frames(state):
+                subset = data[data["partner"] == partner]
+                fits.append(OrdinalModel(ML_FORMULA).fit(subset, engine="ml"))
+        state.record_warnings(f"ml_{partner}", caught)
+        state.ml_fits[partner] = fits
+        pooled = pool_ml(fits, level=level).reset_index()
+        pooled.insert(0, "partner", partner)
+        frames.append(pooled)
+        first = fits[0]
+        nominal = first.nominal_test().assign(partner=partner, test="likelihood-ratio nominal")
+        brant = first.brant_test().assign(partner=partner, test="Brant")
+        po_tests.extend([nominal, brant])
+    state.tables["ml_estimates"] = pd.concat(frames, ignore_index=True)
+    state.tables["po_tests"] = pd.concat(po_tests, ignore_index=True)
+
+
+def bayes_step(state: RunState) -> None:
+    from interactmodel.pipeline import ARTICLE_MODEL
+    from interactmodel.pooling import fit_pooled
+
+    settings = state.settings
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        state.bayes = fit_pooled(
+            OrdinalModel(ARTICLE_MODEL),
+            state.reconstructions,
+            draws=settings.draws,
+            tune=settings.tune,
+            chains=settings.chains,
+            seed=settings.seed,
+            nuts_sampler=settings.nuts_sampler,
+        )
+    state.record_warnings("bayes", caught)
+    state.tables["bayes_summary"] = state.bayes.summary(level=settings.level).reset_index()
+    state.tables["bayes_diagnostics"] = _diagnostics_table(state.bayes.diagnostics)
+
+
+def loo_step(state: RunState) -> None:
+    import arviz as az
+
+    from interactmodel.pipeline import CANDIDATE_MODELS
+
+    settings = state.settings
+    data = _reconstruction_frames(state)[0]
+    loos = {}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for label, formula in CANDIDATE_MODELS.items():
+            fit = OrdinalModel(formula).fit(
+                data,
+                engine="bayes",
+                draws=settings.loo_draws,
+                tune=settings.loo_draws,
+                chains=settings.loo_chains,
+                seed=settings.seed,
+                nuts_sampler=settings.nuts_sampler,
+            )
+            state.loo_fits[label] = fit
+            loos[label] = fit.loo(pointwise=True)
+    state.record_warnings("loo", caught)
+    comparison = az.compare(loos, ic="loo")
+    comparison.index.name = "model"
+    comparison.insert(0, "formula", [CANDIDATE_MODELS[m] for m in comparison.index])
+    state.tables["loo_comparison"] = comparison.reset_index()
+
+
+# ----------------------------------------------------------------------------- output
+
+
+def write_outputs(state: RunState, out: Path) -> None:
+    tables = out / "tables"
+    tables.mkdir(parents=True, exist_ok=True)
+    for name, frame in state.tables.items():
+        frame.to_csv(tables / f"{name}.csv", index=False)
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _reconstruction_frames(state: RunState) -> list[pd.DataFrame]:
+    from interactmodel.pooling import reconstruction_frames
+
+    return reconstruction_frames(state.reconstructions)
+
+
+def _diagnostics_table(diagnostics: dict[str, Any]) -> pd.DataFrame:
+    rows = []
+    per_fit = diagnostics.get("reconstructions") or [diagnostics]
+    for i, diag in enumerate(per_fit, start=1):
+        row = {"reconstruction": i}
+        for key, value in diag.items():
+            if isinstance(value, (int, float, bool, np.integer, np.floating, np.bool_)):
+                row[key] = value
+            elif isinstance(value, (list, tuple)) and key == "failed":
+                row[key] = "; ".join(map(str, value))
+        rows.append(row)
+    return pd.DataFrame(rows)
