@@ -273,5 +273,141 @@ def _reconstruct(args: argparse.Namespace) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- simulate
+
+
+def _load_saved_fit(directory: Path) -> Any:
+    """``interactmodel.load(DIR)``, or a clear error while saved fits do not exist yet."""
+    import importlib
+
+    from interactmodel.errors import SpecificationError
+
+    try:
+        load = importlib.import_module("interactmodel.io").load
+    except (ImportError, AttributeError):
+        raise SpecificationError(
+            f"--fit {directory}: saved fits are not supported yet (this version has no "
+            "interactmodel.load); leave out --fit to simulate with the default model"
+        ) from None
+    return load(directory)
+
+
+def _simulation_rows(summary: Any, scenario: str) -> list[str]:
+    """One line per quality level: NGOs, share and difference, each with its interval."""
+    part = summary[summary["scenario"] == scenario]
+    # rounding first (and adding 0.0, which turns -0.0 into 0.0) keeps "-0" out of the table
+    cells = {
+        (row.quality, row.measure): tuple(
+            round(v, 3 if row.measure == "share" else 0) + 0.0
+            for v in (row.estimate, row.lower, row.upper)
+        )
+        for row in part.itertuples()
+    }
+    formats = {
+        "count": "{:,.0f} [{:,.0f}, {:,.0f}]",
+        "share": "{:.1%} [{:.1%}, {:.1%}]",
+        "count_difference": "{:+,.0f} [{:+,.0f}, {:+,.0f}]",
+    }
+    lines = []
+    for quality in part["quality"].cat.categories:
+        texts = [
+            fmt.format(*cells[(quality, measure)]).ljust(26)
+            for measure, fmt in formats.items()
+            if (quality, measure) in cells
+        ]
+        lines.append(f"{quality:<17}" + "".join(texts).rstrip())
+    return lines
+
+
+def _print_simulation(sim: Any, fitted: str) -> None:
+    scenario = sim.scenario
+    _say(f"Scenario {scenario.name} ({scenario.path or 'given'}): {scenario.description}")
+    _say(f"Partner: {scenario.partner}; population {sim.population_size:,} NGOs.")
+    _say(f"Model: {sim.model}. {fitted}")
+    _say(f"Uncertainty: {sim.uncertainty}; {sim.n_draws:,} draws, seed {sim.seed}.")
+    _say(f"Baseline contact frequency: {sim.baseline}.")
+    summary = sim.summary()
+    policies = {p.name: p for p in scenario.policies}
+    for name in sim.scenarios:
+        _say()
+        if name == "baseline":
+            _say("baseline")
+        else:
+            policy = policies[name]
+            _say(f"{name}: {policy.description}")
+            for intervention in policy.interventions:
+                _say(f"- {intervention.describe()}", indent="  ")
+        header = f"{'quality':<17}{'NGOs [95% interval]':<26}{'share [95% interval]':<26}"
+        if name != "baseline":
+            header += "difference in NGOs"
+        print("  " + header.rstrip())
+        for line in _simulation_rows(summary, name):
+            print("  " + line)
+    _say()
+    _say(f"Note: {sim.note}")
+
+
+@subcommand(
+    "simulate",
+    help="Simulate how many NGOs in a population would rate their relationship with a partner "
+    "how, at the baseline and under each policy of a scenario file, with intervals.",
+    example="interactmodel simulate models/scenarios/state_quarterly_contact.toml --seed 1",
+    arguments=[
+        argument("scenario", type=Path, metavar="SCENARIO.toml", help="the scenario file"),
+        argument(
+            "--fit",
+            type=Path,
+            metavar="DIR",
+            help="a saved fit to simulate with (default: fit quality ~ frequency by ML to the "
+            "scenario's partner in 10 reconstructions of the article's tables)",
+        ),
+        argument("--format", choices=("text", "json"), default="text", help="output format"),
+        argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)"),
+        argument(
+            "--draws",
+            type=int,
+            default=None,
+            metavar="N",
+            help="parameter draws (default: 1000 for ML, every posterior draw for Bayes)",
+        ),
+        argument("--plot", type=Path, metavar="FILE.png", help="also write a figure"),
+        argument("--force", action="store_true", help="overwrite FILE.png if it exists"),
+    ],
+)
+def _simulate(args: argparse.Namespace) -> int:
+    from interactmodel.scenario import load_scenario
+    from interactmodel.simulate import DEFAULT_RECONSTRUCTIONS, fit_default, simulate
+
+    if args.plot is not None and args.plot.exists() and not args.force:
+        raise OutputExistsError(f"{args.plot} exists; pass --force to overwrite it")
+    scenario = load_scenario(args.scenario)
+    if args.fit is not None:
+        result = _load_saved_fit(args.fit)
+        fitted = f"Loaded from {args.fit}."
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the reconstructions' tolerance, stated below
+            result = fit_default(scenario.partner, DEFAULT_RECONSTRUCTIONS, seed=args.seed)
+        fitted = (
+            f"No --fit given: fitted by ML to the {scenario.partner} ratings of "
+            f"{DEFAULT_RECONSTRUCTIONS} reconstructions of the article's tables (seed "
+            f"{args.seed}, the smallest rounding tolerance that fits 245 NGOs), pooling their "
+            "parameter draws."
+        )
+    sim = simulate(result, scenario, seed=args.seed, n_draws=args.draws)
+    if args.plot is not None:
+        from interactmodel.plots_simulate import plot_simulation
+
+        args.plot.parent.mkdir(parents=True, exist_ok=True)
+        plot_simulation(sim).savefig(args.plot, dpi=150)
+    if args.format == "json":
+        print(json.dumps({"fit": fitted, **sim.to_dict()}, indent=2))
+    else:
+        _print_simulation(sim, fitted)
+        if args.plot is not None:
+            _say(f"Figure written to {args.plot}.")
+    return 0
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
