@@ -5,7 +5,10 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 OUT    ?= out
 
-.PHONY: reproduce test bench lint lock clean-venv
+.PHONY: reproduce test bench sbc calibrate lint lock clean-venv system-deps
+
+# Debian packages the tests use: headless Chromium opens the HTML report in the browser test.
+SYSTEM_PACKAGES := chromium
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "interactmodel needs Python 3.11; set PYTHON=/path/to/python3.11")'
@@ -19,8 +22,18 @@ $(STAMP): requirements.lock pyproject.toml
 reproduce: $(STAMP)
 	$(VENV)/bin/interactmodel reproduce --out $(OUT) $(REPRODUCE_FLAGS)
 
+## system-deps: install the Debian packages above when missing (needs root, as on CI)
+system-deps:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do command -v $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "note: install$$missing (apt-get install$$missing) to run the browser test" >&2; fi; \
+	fi
+
 ## test: the whole test suite (exit code 5, "no tests collected", counts as a failure)
-test: $(STAMP)
+test: $(STAMP) system-deps
 	@$(PY) -m pytest $(PYTEST_FLAGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests; the setup is broken" >&2; exit 1; fi; \
 	exit $$status
@@ -28,6 +41,14 @@ test: $(STAMP)
 ## bench: performance benchmarks, written to benchmarks/results/
 bench: $(STAMP)
 	$(PY) -m benchmarks.run
+
+## sbc: simulation-based calibration of the Bayesian engine (long; writes benchmarks/results/sbc.md)
+sbc: $(STAMP)
+	$(PY) -m benchmarks.sbc
+
+## calibrate: coverage of the ML engine's Wald and profile intervals (benchmarks/results/calibration_ml.md)
+calibrate: $(STAMP)
+	$(PY) -m benchmarks.calibration_ml
 
 ## lint: ruff, mypy and the import-layer contract
 lint: $(STAMP)
