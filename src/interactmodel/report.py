@@ -583,7 +583,6 @@ code { font-family: "DejaVu Sans Mono", "Liberation Mono", monospace; font-size:
     break-after: page; page-break-after: always; }
   .policy-brief p { font-size: 10.5pt; }
   .policy-brief figure img { max-height: 8cm; width: auto; }
-  .toc { break-after: page; page-break-after: always; }
   table, figure { break-inside: avoid; page-break-inside: avoid; }
   a { color: inherit; text-decoration: none; }
 }
