@@ -8,7 +8,7 @@ OUT    ?= out
 .PHONY: reproduce test bench sbc calibrate lint lock clean-venv system-deps
 
 # Debian packages the tests use: headless Chromium opens the HTML report in the browser test.
-SYSTEM_PACKAGES := chromium
+SYSTEM_PACKAGES := chromium fonts-dejavu-core
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "interactmodel needs Python 3.11; set PYTHON=/path/to/python3.11")'
@@ -24,7 +24,7 @@ reproduce: $(STAMP)
 
 ## system-deps: install the Debian packages above when missing (needs root, as on CI)
 system-deps:
-	@missing=""; for p in $(SYSTEM_PACKAGES); do command -v $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "installing Debian packages:$$missing"; \
