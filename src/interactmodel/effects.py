@@ -605,9 +605,25 @@ def _nesting(result: Any, variable: str) -> list[str]:
     return nested
 
 
-def _scales(result: Any, variable: str, nest: list[str]) -> list[list[Any]]:
-    """The ordered levels of ``variable`` within each nesting group (one list if not nested)."""
+def _scales(
+    result: Any, variable: str, scales: Sequence[Sequence[Any]] | Mapping[str, Any] | None
+) -> list[list[Any]]:
+    """The ordered levels of ``variable`` on each of its scales (one list if it has one).
+
+    Given ``scales`` are checked against the fitted levels; otherwise a categorical covariate
+    that partitions ``variable``'s levels (see :func:`_nesting`) defines them.
+    """
     levels = list(result.design.encoding.categorical_levels[variable])
+    if scales is not None:
+        lists = [list(v) for v in (scales.values() if isinstance(scales, Mapping) else scales)]
+        unknown = sorted({str(lv) for scale in lists for lv in scale if lv not in levels})
+        if unknown or not lists:
+            raise SpecificationError(
+                f"scales must be lists of levels of {variable!r} ({format_values(levels)}); "
+                f"unknown: {format_values(unknown)}"
+            )
+        return lists
+    nest = _nesting(result, variable)
     if not nest:
         return [levels]
     cells = result.design.cells[[variable, *nest]].astype(object).drop_duplicates()
@@ -616,7 +632,7 @@ def _scales(result: Any, variable: str, nest: list[str]) -> list[list[Any]]:
 
 
 def _contrast_pairs(
-    result: Any, variable: str, contrast: Any, nest: list[str]
+    result: Any, variable: str, contrast: Any, scales: list[list[Any]]
 ) -> list[tuple[Any, Any]]:
     categorical = variable in result.design.encoding.categorical_levels
     if isinstance(contrast, str):
@@ -627,7 +643,7 @@ def _contrast_pairs(
                 "give contrast=(from, to) or a step such as contrast=1"
             )
         pairs = []
-        for scale in _scales(result, variable, nest):
+        for scale in scales:
             if contrast == "sequential":
                 pairs += list(zip(scale[:-1], scale[1:], strict=True))
             else:
@@ -646,23 +662,25 @@ def _contrast_pairs(
 
 
 def _rows_for_pair(
-    result: Any, frame: pd.DataFrame, variable: str, pair: tuple[Any, Any], nest: list[str]
+    result: Any, frame: pd.DataFrame, variable: str, pair: tuple[Any, Any], scales: list[list[Any]]
 ) -> np.ndarray:
-    """Rows where both levels of the pair belong to the row's scale."""
-    if not nest:
+    """Rows whose own level of ``variable`` is on the scale that holds both levels of the pair."""
+    levels = result.design.encoding.categorical_levels[variable]
+    unknown = [lv for lv in pair if lv not in levels]
+    if unknown:
+        raise DataError(
+            f"contrast level(s) {format_values(unknown)} of {variable!r} were not seen in the fit; "
+            f"use some of {format_values(levels)}"
+        )
+    home = [scale for scale in scales if pair[0] in scale and pair[1] in scale]
+    if not home:
+        raise DataError(
+            f"contrast {pair!r} of {variable!r} mixes levels of different scales "
+            f"{format_values([tuple(s) for s in scales])}; compare levels of one scale"
+        )
+    if len(scales) == 1:
         return np.ones(len(frame), dtype=bool)
-    cells = result.design.cells[[variable, *nest]].astype(object).drop_duplicates()
-    home = cells.set_index(variable)
-    ok = np.ones(len(frame), dtype=bool)
-    for lv in pair:
-        if lv not in home.index:
-            raise DataError(
-                f"contrast level {lv!r} of {variable!r} was not seen in the fit; "
-                f"use one of {format_values(result.design.encoding.categorical_levels[variable])}"
-            )
-        for name in nest:
-            ok &= (frame[name].astype(object) == home.loc[lv, name]).to_numpy()
-    return ok
+    return frame[variable].astype(object).isin(home[0]).to_numpy()
 
 
 def _counterfactual(
@@ -691,6 +709,7 @@ def comparisons(
     re: str = "population",
     n_draws: int | None = None,
     seed: int | None = None,
+    scales: Sequence[Sequence[Any]] | Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Differences or ratios of predictions between two values of one predictor.
 
@@ -704,9 +723,9 @@ def comparisons(
         The predictor to change.
     contrast : (from, to), list of pairs, "sequential", "reference" or a number
         ``"sequential"``: each level against the one before; ``"reference"``: each level
-        against the first.  When a variable's levels belong to different scales according to
-        another column (contact frequency: one scale per partner), pairs stay within a scale
-        and use only the rows of that scale.  A number: the change ``x -> x + number`` of a
+        against the first.  When a variable's levels belong to different scales (contact
+        frequency: one scale per partner), pairs stay within a scale and use only the rows
+        whose own level is on that scale.  A number: the change ``x -> x + number`` of a
         numeric variable.
     by : str or list of str, optional
         Average within groups of these columns (with ``average=True``).
@@ -722,6 +741,10 @@ def comparisons(
         (``marginaleffects``' ``"ratioavg"``).
     level, re, n_draws, seed
         As in :func:`predictions`.
+    scales : list of level lists or dict, optional
+        The scales of a categorical ``variable``, e.g. ``article.FREQUENCY_LEVELS``.  Default:
+        found from a model covariate that partitions its levels (``partner`` for
+        ``frequency``), else one scale of all levels.
 
     Returns
     -------
@@ -741,14 +764,15 @@ def comparisons(
     frame, weights = _fitted_rows(result) if at is None else (make_grid(result, at), None)
     weights = np.ones(len(frame)) if weights is None else weights
     by_names = _by_columns(by, frame)
-    nest = (
-        _nesting(result, variable) if variable in result.design.encoding.categorical_levels else []
-    )
+    categorical = variable in result.design.encoding.categorical_levels
+    scale_lists = _scales(result, variable, scales) if categorical else []
     ctx = {"re": re, "n_draws": n_draws, "seed": seed}
     sign = "-" if comparison == "difference" else "/"
     parts = []
-    for pair in _contrast_pairs(result, variable, contrast, nest):
-        rows = _rows_for_pair(result, frame, variable, pair, nest) if pair[0] != "+" else None
+    for pair in _contrast_pairs(result, variable, contrast, scale_lists):
+        rows = (
+            None if pair[0] == "+" else _rows_for_pair(result, frame, variable, pair, scale_lists)
+        )
         sub = frame if rows is None else frame[rows].reset_index(drop=True)
         w = weights if rows is None else weights[rows]
         if sub.empty:
@@ -838,13 +862,14 @@ def _bayes_odds_ratios(result: Any, level: float) -> pd.DataFrame:
         columns[f"{block.name} (one step)"] = draws["b_mo"][:, m]
         columns[f"{block.name} (lowest to highest)"] = draws["b_mo"][:, m] * block.n_steps
     names = list(columns)
-    values = np.exp(np.column_stack([columns[n] for n in names])) if names else np.zeros((1, 0))
+    logs = np.column_stack([columns[n] for n in names]) if names else np.zeros((1, 0))
+    values = np.exp(logs)
     tail = (1 - level) / 2
-    lower, upper = np.quantile(values, [tail, 1 - tail], axis=0)
+    lower, upper = np.exp(np.quantile(logs, [tail, 1 - tail], axis=0))
     return pd.DataFrame(
         {
             "term": names,
-            "estimate": np.median(values, axis=0),
+            "estimate": np.exp(np.median(logs, axis=0)),
             "std_error": values.std(axis=0, ddof=1),
             "lower": lower,
             "upper": upper,
