@@ -46,6 +46,7 @@ __all__ = [
     "COMPARISONS",
     "QUANTITIES",
     "comparisons",
+    "fitted_probabilities",
     "make_grid",
     "odds_ratios",
     "predictions",
@@ -367,6 +368,29 @@ def probability_draws(
     estimate = np.asarray(result.params, dtype=float)
     params = rng.multivariate_normal(estimate, np.asarray(result.cov, dtype=float), size=size)
     return _ml_probabilities(result, result.design.transform(newdata), params)
+
+
+def fitted_probabilities(result: Any, newdata: pd.DataFrame, re: str = "population") -> np.ndarray:
+    """Point estimates of the category probabilities of each row, shape (rows, K).
+
+    ML: the probabilities at the maximum-likelihood estimate (plug-in).  Bayes: the posterior
+    mean of the probabilities (brms ``posterior_epred`` averaged over draws).
+
+    Parameters
+    ----------
+    result : MLResult or BayesResult
+    newdata : DataFrame
+    re : {"population", "group"}
+        As in :func:`probability_draws`.
+    """
+    engine = _engine(result)
+    _check_choice(re, "re", _RE)
+    if not isinstance(newdata, pd.DataFrame):
+        raise DataError(f"newdata must be a pandas DataFrame, got {type(newdata).__name__}")
+    if engine == "bayes":
+        return _bayes_probabilities(result, newdata, re, None, None).mean(axis=0)
+    params = np.asarray(result.params, dtype=float)[None, :]
+    return _ml_probabilities(result, result.design.transform(newdata), params)[0]
 
 
 # --------------------------------------------------------------------------- quantities
