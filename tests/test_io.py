@@ -1,0 +1,523 @@
+"""Saved fits (interactmodel.io): bit-exact round trips, files readable without interactmodel,
+clear errors for bad folders, and no code run while loading.
+
+The reference for "exact" is the fitted result in memory, compared with
+``check_exact=True`` / ``np.array_equal`` (bit-identical floats); the files are checked with
+the standard library's json and csv readers and with xarray directly, not with our loader.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import pickle
+import shutil
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from interactmodel.design import build_design
+from interactmodel.engines.ml import weighted_frame
+from interactmodel.errors import ConvergenceWarning, DataError, OutputExistsError
+from interactmodel.io import FORMAT, NewerFormatError, SavedFitError, load, save
+from interactmodel.results import MLResult
+from interactmodel.spec import OrdinalModel
+
+QUALITY = ["definitely_bad", "rather_bad", "mixed", "rather_good", "definitely_good"]
+FORMULA = "quality ~ contact + region + x"
+
+
+def survey(n: int = 240, seed: int = 11) -> pd.DataFrame:
+    """Ratings from a cumulative logit; the first rows put region 'east' with contact 'often'
+    only, so 'east' is coded first in the data but its cells come last (the loader must put
+    the rebuilt cells back in the fitted order)."""
+    rng = np.random.default_rng(seed)
+    contact = rng.choice(["rarely", "often"], n)
+    region = rng.choice(["north", "south", "west"], n)
+    region[:12], contact[:12] = "east", "often"
+    x = rng.normal(size=n).round(1)
+    eta = 0.8 * (contact == "often") - 0.5 * (region == "south") + 0.4 * x
+    latent = eta + rng.logistic(size=n)
+    codes = np.searchsorted([-1.5, -0.5, 0.5, 1.5], latent)
+    return pd.DataFrame(
+        {
+            "quality": pd.Categorical.from_codes(
+                codes, dtype=pd.CategoricalDtype(QUALITY, ordered=True)
+            ),
+            "contact": pd.Categorical(contact, categories=["rarely", "often"]),
+            "region": region,
+            "x": x,
+            "w": np.where(np.arange(n) == 5, 0.0, rng.uniform(0.5, 2.0, n)),
+        }
+    )
+
+
+def newdata() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "contact": pd.Categorical(["often", "rarely", "often"], ["rarely", "often"]),
+            "region": ["east", "north", "west"],
+            "x": [0.123456789, -1.0, 2.5],
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def data() -> pd.DataFrame:
+    return survey()
+
+
+@pytest.fixture(scope="module")
+def ml_fit(data: pd.DataFrame) -> MLResult:
+    return OrdinalModel(FORMULA, nominal="~ contact").fit(data, weights="w")
+
+
+@pytest.fixture(scope="module")
+def ml_folder(ml_fit: MLResult, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return save(ml_fit, tmp_path_factory.mktemp("saved") / "ml_fit")
+
+
+@pytest.fixture
+def ml_copy(ml_folder: Path, tmp_path: Path) -> Path:
+    """A private copy of the saved ML fit, for tests that damage it."""
+    return Path(shutil.copytree(ml_folder, tmp_path / "copy"))
+
+
+def assert_same_ml(loaded: MLResult, fitted: MLResult) -> None:
+    pd.testing.assert_series_equal(loaded.params, fitted.params, check_exact=True)
+    pd.testing.assert_frame_equal(loaded.cov, fitted.cov, check_exact=True)
+    pd.testing.assert_frame_equal(loaded.summary(), fitted.summary(), check_exact=True)
+    pd.testing.assert_frame_equal(
+        loaded.predict_proba(newdata()), fitted.predict_proba(newdata()), check_exact=True
+    )
+    for name in ("loglik", "nobs", "converged", "n_iter", "max_abs_gradient", "message"):
+        assert getattr(loaded, name) == getattr(fitted, name), name
+    assert loaded.aic == fitted.aic and loaded.bic == fitted.bic
+    assert loaded.spec == fitted.spec
+
+
+def assert_same_design(loaded: Any, fitted: Any) -> None:
+    pd.testing.assert_frame_equal(loaded.cells, fitted.cells, check_exact=True)
+    for name in ("counts", "X", "X_nominal", "row_cell", "row_outcome"):
+        assert np.array_equal(getattr(loaded, name), getattr(fitted, name)), name
+    for name in ("outcome_levels", "X_names", "X_nominal_names", "nobs", "n_rows", "weights"):
+        assert getattr(loaded, name) == getattr(fitted, name), name
+    assert loaded.encoding.categorical_levels == fitted.encoding.categorical_levels
+    for a, b in zip(loaded.mo, fitted.mo, strict=True):
+        assert (a.name, a.levels) == (b.name, b.levels)
+        assert np.array_equal(a.rank, b.rank) and np.array_equal(a.active, b.active)
+    for a, b in zip(loaded.groups, fitted.groups, strict=True):
+        assert (a.name, a.levels, a.Z_names) == (b.name, b.levels, b.Z_names)
+        assert np.array_equal(a.index, b.index) and np.array_equal(a.Z, b.Z)
+
+
+# --------------------------------------------------------------------------- ML round trip
+
+
+def test_ml_round_trip_is_bit_identical(ml_fit: MLResult, ml_folder: Path) -> None:
+    loaded = load(ml_folder)
+    assert isinstance(loaded, MLResult)
+    assert_same_ml(loaded, ml_fit)
+    assert_same_design(loaded.design, ml_fit.design)
+
+
+def test_ml_refitting_statistics_are_identical(ml_fit: MLResult, ml_folder: Path) -> None:
+    # profile intervals and the nominal test refit on the rebuilt likelihood: identical
+    # inputs give identical numbers only if the rebuilt cells are exactly the fitted ones
+    loaded = load(ml_folder)
+    pd.testing.assert_frame_equal(
+        loaded.conf_int(method="profile"), ml_fit.conf_int(method="profile"), check_exact=True
+    )
+    pd.testing.assert_frame_equal(loaded.nominal_test(), ml_fit.nominal_test(), check_exact=True)
+
+
+def test_rebuilt_cells_needed_reordering(ml_fit: MLResult) -> None:
+    # the premise of the fixture: rebuilding from the cells naively gives another cell order
+    design = ml_fit.design
+    naive = build_design(FORMULA, weighted_frame(design), weights="__weight__", nominal="~ contact")
+    assert naive.n_cells == design.n_cells
+    assert not naive.cells.equals(design.cells)
+
+
+def test_zero_weight_row_is_kept_as_minus_one(ml_fit: MLResult, ml_folder: Path) -> None:
+    loaded = load(ml_folder)
+    assert loaded.design.row_cell[5] == -1 and loaded.design.row_outcome[5] == -1
+    assert loaded.design.n_rows == 240
+
+
+def test_save_does_not_change_the_result(data: pd.DataFrame, tmp_path: Path) -> None:
+    original = data.copy()
+    result = OrdinalModel(FORMULA).fit(data)
+    before = result.params.copy(), result.design.cells.copy()
+    save(result, tmp_path / "fit")
+    pd.testing.assert_series_equal(result.params, before[0], check_exact=True)
+    pd.testing.assert_frame_equal(result.design.cells, before[1])
+    pd.testing.assert_frame_equal(data, original)
+    loaded = load(tmp_path / "fit")
+    with pytest.raises(ValueError, match="read-only"):
+        loaded._params_array[0] = 0.0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fit"]  # no staging folder left
+
+
+def test_unobserved_level_and_integer_levels(tmp_path: Path) -> None:
+    # outcome given as integer scores with an explicit order; score 5 never occurs
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({"score": rng.integers(1, 5, 150), "x": rng.normal(size=150)})
+    with pytest.warns(ConvergenceWarning, match="never occur"):
+        fitted = OrdinalModel("score ~ x", levels=[1, 2, 3, 4, 5], link="probit").fit(frame)
+    save(fitted, tmp_path / "fit")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # loading does not repeat the fit's warnings
+        loaded = load(tmp_path / "fit")
+    assert loaded.spec.levels == (1, 2, 3, 4, 5)
+    assert loaded.outcome_levels == ("1", "2", "3", "4")
+    assert loaded.design.outcome_levels == ("1", "2", "3", "4", "5")
+    pd.testing.assert_series_equal(loaded.params, fitted.params, check_exact=True)
+
+
+def test_every_supported_dtype_round_trips(tmp_path: Path) -> None:
+    rng = np.random.default_rng(4)
+    n = 200
+    frame = pd.DataFrame(
+        {
+            "y": pd.Categorical(rng.choice(["lo", "mid", "hi"], n), ["lo", "mid", "hi"], True),
+            "count": rng.integers(0, 4, n).astype("int32"),
+            "flag": rng.random(n) < 0.4,
+            "size": rng.normal(size=n).astype("float32"),
+            "team": pd.Series(
+                rng.choice(["b, with comma", 'a "quoted"', "c\nline"], n), dtype=object
+            ),
+            "grade": pd.Categorical(rng.choice([30, 10, 20], n), categories=[30, 10, 20]),
+            "label": pd.Series(rng.choice(["p", "q"], n), dtype="string"),
+        }
+    )
+    formula = "y ~ count + flag + size + team + grade + C(label) + np.log(count + 1) + {size ** 2}"
+    fitted = OrdinalModel(formula).fit(frame)
+    loaded = load(save(fitted, tmp_path / "fit"))
+    assert_same_design(loaded.design, fitted.design)
+    assert dict(loaded.design.cells.dtypes) == dict(fitted.design.cells.dtypes)
+    pd.testing.assert_series_equal(loaded.params, fitted.params, check_exact=True)
+    pd.testing.assert_frame_equal(
+        loaded.predict_proba(frame.head(7)), fitted.predict_proba(frame.head(7)), check_exact=True
+    )
+
+
+def test_unsupported_dtype_is_refused_at_save(tmp_path: Path) -> None:
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame(
+        {
+            "y": pd.Categorical(rng.choice(["lo", "hi"], 60), ["lo", "hi"], True),
+            "day": pd.Series(pd.to_datetime(rng.choice(["2020-01-01", "2021-01-01"], 60))),
+        }
+    )
+    fitted = OrdinalModel("y ~ C(day)").fit(frame)
+    with pytest.raises(SavedFitError, match="column 'day' of dtype datetime64"):
+        save(fitted, tmp_path / "fit")
+    assert not (tmp_path / "fit").exists()
+
+
+# --------------------------------------------------------------------------- plain files
+
+
+def test_ml_files_are_plain_json_and_csv(ml_fit: MLResult, ml_folder: Path) -> None:
+    spec = json.loads((ml_folder / "spec.json").read_text())
+    assert spec["format"] == FORMAT and spec["format_version"] == 1 and spec["engine"] == "ml"
+    assert (spec["formula"], spec["link"], spec["nominal"]) == (FORMULA, "logit", "~ contact")
+    estimates = json.loads((ml_folder / "estimates.json").read_text())
+    # estimates read with plain json equal the fitted floats bit for bit
+    saved = pd.Series({p["name"]: p["estimate"] for p in estimates["parameters"]})
+    assert list(saved.index) == list(ml_fit.params.index)
+    assert np.array_equal(saved.to_numpy(dtype=float), ml_fit.params.to_numpy())
+    assert np.array_equal(np.array(estimates["cov"]), ml_fit.cov.to_numpy())
+    assert estimates["loglik"] == ml_fit.loglik
+    with open(ml_folder / "cells.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    design = ml_fit.design
+    counts = np.array([[float(r[f"count[{q}]"]) for q in QUALITY] for r in rows])
+    assert np.array_equal(counts, design.counts)
+    assert [r["region"] for r in rows] == design.cells["region"].tolist()
+    assert [float(r["x"]) for r in rows] == design.cells["x"].tolist()
+    with open(ml_folder / "rows.csv", newline="") as handle:
+        cells = [int(r["cell"]) for r in csv.DictReader(handle)]
+    assert cells == design.row_cell.tolist()
+    readme = (ml_folder / "README.txt").read_text()
+    for name in ("spec.json", "design.json", "cells.csv", "rows.csv", "estimates.json"):
+        assert name in readme
+
+
+# --------------------------------------------------------------------------- no code is run
+
+
+def test_loading_never_unpickles(ml_fit: MLResult, ml_folder: Path, monkeypatch: Any) -> None:
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("pickle was used")
+
+    for name in ("load", "loads", "Unpickler"):
+        monkeypatch.setattr(pickle, name, refuse)
+    pd.testing.assert_series_equal(load(ml_folder).params, ml_fit.params, check_exact=True)
+
+
+def _set_formula(folder: Path, formula: str) -> None:
+    spec = json.loads((folder / "spec.json").read_text())
+    spec["formula"] = formula
+    (folder / "spec.json").write_text(json.dumps(spec))
+
+
+def test_malicious_formula_is_not_run(ml_copy: Path, tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    attack = f"np.save({str(marker)!r}, x)"
+    # premise: formulaic evaluates such a term when a design is built from it
+    frame = pd.DataFrame({"y": pd.Categorical(["a", "b", "a"], ordered=True), "x": [1.0, 2, 3]})
+    build_design(f"y ~ x + {attack}", frame)
+    assert Path(f"{marker}.npy").exists()
+    Path(f"{marker}.npy").unlink()
+
+    _set_formula(ml_copy, f"{FORMULA} + {attack}")
+    with pytest.raises(SavedFitError, match=r"uses 'np.save'.*nothing was loaded"):
+        load(ml_copy)
+    assert not Path(f"{marker}.npy").exists()
+
+
+@pytest.mark.parametrize(
+    ("term", "named"),
+    [
+        ("{x.__class__}", "x.__class__"),
+        ("{__import__('os').system('true')}", "__import__"),
+        ("{(lambda: 1)()}", "Lambda"),
+        ("{open('f', 'w')}", "open"),
+        ("{[v for v in x]}", "ListComp"),
+    ],
+)
+def test_unsafe_terms_are_refused(ml_copy: Path, term: str, named: str) -> None:
+    _set_formula(ml_copy, f"{FORMULA} + {term}")
+    with pytest.raises(SavedFitError, match=f"uses .*{named}"):
+        load(ml_copy)
+
+
+def test_save_refuses_a_formula_load_would_refuse(data: pd.DataFrame, tmp_path: Path) -> None:
+    fitted = OrdinalModel("quality ~ contact + np.fabs(x)").fit(data)
+    with pytest.raises(SavedFitError, match=r"uses 'np.fabs'.*ALLOWED_FUNCTIONS"):
+        save(fitted, tmp_path / "fit")
+    assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- bad folders
+
+
+def test_missing_folder_or_file(tmp_path: Path) -> None:
+    with pytest.raises(SavedFitError, match="no saved fit at .*does not exist"):
+        load(tmp_path / "nowhere")
+    (tmp_path / "file.txt").write_text("x")
+    with pytest.raises(SavedFitError, match="is a file, not a saved-fit folder"):
+        load(tmp_path / "file.txt")
+    with pytest.raises(SavedFitError, match="has no spec.json"):
+        load(tmp_path)
+    assert issubclass(SavedFitError, DataError)
+
+
+@pytest.mark.parametrize("name", ["cells.csv", "design.json", "rows.csv", "estimates.json"])
+def test_missing_file(ml_copy: Path, name: str) -> None:
+    (ml_copy / name).unlink()
+    with pytest.raises(SavedFitError, match=f"has no {name}, so the saved fit is incomplete"):
+        load(ml_copy)
+
+
+def test_corrupt_json(ml_copy: Path) -> None:
+    text = (ml_copy / "estimates.json").read_text()
+    (ml_copy / "estimates.json").write_text(text[: len(text) // 2])
+    with pytest.raises(SavedFitError, match="estimates.json is corrupt: it is not valid JSON"):
+        load(ml_copy)
+
+
+def test_newer_format_version(ml_copy: Path) -> None:
+    spec = json.loads((ml_copy / "spec.json").read_text())
+    spec["format_version"] = 2
+    (ml_copy / "spec.json").write_text(json.dumps(spec))
+    with pytest.raises(NewerFormatError, match="format version 2 .* Upgrade interactmodel"):
+        load(ml_copy)
+
+
+def test_not_our_format(ml_copy: Path) -> None:
+    (ml_copy / "spec.json").write_text(json.dumps({"format": "something-else"}))
+    with pytest.raises(SavedFitError, match="its format is 'something-else'"):
+        load(ml_copy)
+
+
+def test_corrupt_cells(ml_copy: Path) -> None:
+    lines = (ml_copy / "cells.csv").read_text().splitlines()
+    lines[3] = ",".join(lines[3].split(",")[:-1] + ["lots"])
+    (ml_copy / "cells.csv").write_text("\n".join(lines) + "\n")
+    with pytest.raises(SavedFitError, match="cells.csv is corrupt: a count is not a number"):
+        load(ml_copy)
+    lines[0] = lines[0].replace("region", "area")
+    (ml_copy / "cells.csv").write_text("\n".join(lines) + "\n")
+    with pytest.raises(SavedFitError, match="cells.csv is corrupt: its header"):
+        load(ml_copy)
+
+
+def test_unknown_level_in_cells(ml_copy: Path) -> None:
+    text = (ml_copy / "cells.csv").read_text()
+    (ml_copy / "cells.csv").write_text(text.replace(",often,", ",sometimes,", 1))
+    with pytest.raises(SavedFitError, match="column 'contact' does not fit its dtype"):
+        load(ml_copy)
+
+
+def test_estimates_that_do_not_fit_the_design(ml_copy: Path) -> None:
+    estimates = json.loads((ml_copy / "estimates.json").read_text())
+    estimates["parameters"][0]["name"] = "threshold[renamed]"
+    (ml_copy / "estimates.json").write_text(json.dumps(estimates))
+    with pytest.raises(SavedFitError, match="parameter names do not fit the design"):
+        load(ml_copy)
+    n = len(estimates["parameters"])
+    estimates["cov"] = estimates["cov"][:-1]
+    (ml_copy / "estimates.json").write_text(json.dumps(estimates))
+    with pytest.raises(SavedFitError, match=f"cov is not {n} x {n}"):
+        load(ml_copy)
+
+
+# --------------------------------------------------------------------------- overwriting
+
+
+def test_never_overwrites_without_force(ml_fit: MLResult, tmp_path: Path) -> None:
+    folder = tmp_path / "fit"
+    folder.mkdir()  # an existing empty folder is fine
+    save(ml_fit, folder)
+    before = (folder / "spec.json").read_text()
+    with pytest.raises(OutputExistsError, match=r"fit already exists .* force=True \(--force"):
+        save(ml_fit, folder)
+    assert (folder / "spec.json").read_text() == before
+    other = OrdinalModel("quality ~ x").fit(survey(seed=2))
+    save(other, folder, force=True)
+    assert load(folder).spec.formula == "quality ~ x"
+
+
+def test_force_never_deletes_other_folders(ml_fit: MLResult, tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("precious")
+    with pytest.raises(OutputExistsError, match="is not a saved fit .*nothing was written"):
+        save(ml_fit, tmp_path, force=True)
+    assert (tmp_path / "notes.txt").read_text() == "precious"
+    with pytest.raises(OutputExistsError, match="is not a folder"):
+        save(ml_fit, tmp_path / "notes.txt", force=True)
+
+
+def test_save_needs_a_result(tmp_path: Path) -> None:
+    with pytest.raises(TypeError, match="takes a fitted MLResult or BayesResult"):
+        save({"params": [1.0]}, tmp_path / "fit")  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- Bayes
+
+
+@pytest.fixture(scope="module")
+def bayes_fit(data: pd.DataFrame) -> Any:
+    pytest.importorskip("numpyro", reason="the Bayesian test fits with numpyro")
+    frame = data.assign(
+        contact_level=pd.Categorical(
+            np.where(data["x"] > 0.5, "often", np.where(data["x"] > -0.5, "sometimes", "rare")),
+            ["rare", "sometimes", "often"],
+            ordered=True,
+        )
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # 100 draws of one chain: ESS warnings by design
+        return OrdinalModel("quality ~ mo(contact_level) + contact + (1 | region)").fit(
+            frame, engine="bayes", weights="w", draws=100, tune=100, chains=1, seed=7
+        )
+
+
+@pytest.fixture(scope="module")
+def bayes_folder(bayes_fit: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return save(bayes_fit, tmp_path_factory.mktemp("saved") / "bayes_fit")
+
+
+def bayes_newdata() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "contact_level": pd.Categorical(
+                ["rare", "often", "sometimes"], ["rare", "sometimes", "often"], ordered=True
+            ),
+            "contact": pd.Categorical(["often", "rarely", "often"], ["rarely", "often"]),
+            "region": ["east", "north", "atlantis"],
+        }
+    )
+
+
+def test_bayes_round_trip_is_bit_identical(bayes_fit: Any, bayes_folder: Path) -> None:
+    from interactmodel.bayes_result import BayesResult
+
+    loaded = load(bayes_folder)
+    assert isinstance(loaded, BayesResult)
+    pd.testing.assert_series_equal(loaded.params, bayes_fit.params, check_exact=True)
+    pd.testing.assert_frame_equal(loaded.summary(), bayes_fit.summary(), check_exact=True)
+    known = bayes_newdata().head(2)
+    pd.testing.assert_frame_equal(
+        loaded.predict_proba(known), bayes_fit.predict_proba(known), check_exact=True
+    )
+    pd.testing.assert_frame_equal(
+        loaded.predict_proba(bayes_newdata(), allow_new_groups=True, seed=3),
+        bayes_fit.predict_proba(bayes_newdata(), allow_new_groups=True, seed=3),
+        check_exact=True,
+    )
+    assert_same_design(loaded.design, bayes_fit.design)
+    for name in ("diagnostics", "centered", "sampler", "draws", "seed", "timings", "link"):
+        assert _same(getattr(loaded, name), getattr(bayes_fit, name)), name
+    assert loaded.priors.signature() == bayes_fit.priors.signature()
+    pd.testing.assert_frame_equal(loaded.parameters, bayes_fit.parameters)
+
+
+def test_bayes_loo_is_identical(bayes_fit: Any, bayes_folder: Path) -> None:
+    loaded = load(bayes_folder)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Pareto k warnings of a short chain
+        a, b = loaded.loo(pointwise=True), bayes_fit.loo(pointwise=True)
+    assert a["elpd_loo"] == b["elpd_loo"]
+    assert np.array_equal(a["loo_i"].to_numpy(), b["loo_i"].to_numpy())
+
+
+def test_bayes_files_are_plain_netcdf_and_json(bayes_fit: Any, bayes_folder: Path) -> None:
+    import xarray as xr
+
+    with xr.open_dataset(bayes_folder / "posterior.nc", group="posterior", engine="h5netcdf") as ds:
+        for name in bayes_fit.idata.posterior.data_vars:
+            assert np.array_equal(ds[name].to_numpy(), bayes_fit.idata.posterior[name].to_numpy())
+    record = json.loads((bayes_folder / "bayes.json").read_text())
+    assert record["result"]["seed"] == 7 and record["result"]["draws"] == 100
+    assert record["priors"]["thresholds"] == {"dist": "normal", "params": {"mu": 0.0, "sigma": 2.5}}
+    spec = json.loads((bayes_folder / "spec.json").read_text())
+    assert spec["engine"] == "bayes" and spec["formula"] == bayes_fit.formula
+
+
+def test_bayes_loading_never_unpickles(
+    bayes_fit: Any, bayes_folder: Path, monkeypatch: Any
+) -> None:
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("pickle was used")
+
+    for name in ("load", "loads", "Unpickler"):
+        monkeypatch.setattr(pickle, name, refuse)
+    pd.testing.assert_series_equal(load(bayes_folder).params, bayes_fit.params, check_exact=True)
+
+
+def test_corrupt_posterior(bayes_folder: Path, tmp_path: Path) -> None:
+    copy = Path(shutil.copytree(bayes_folder, tmp_path / "copy"))
+    (copy / "posterior.nc").write_bytes(b"not a netCDF file")
+    with pytest.raises(SavedFitError, match="posterior.nc is corrupt: it is not a readable"):
+        load(copy)
+    (copy / "posterior.nc").unlink()
+    with pytest.raises(SavedFitError, match="has no posterior.nc"):
+        load(copy)
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equality that treats NaN as equal to NaN (diagnostics hold NaN R-hat for one chain)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float) and isinstance(b, float) and np.isnan(a) and np.isnan(b):
+        return True
+    return bool(a == b)
