@@ -293,6 +293,24 @@ def test_ml_no_intervention_and_same_seed(ml_fit):
     pd.testing.assert_series_equal(ml_fit.params, params)  # simulating leaves the fit alone
 
 
+def test_draws_with_crossed_thresholds_are_rescaled_and_reported(ml_fit, monkeypatch):
+    from interactmodel import effects
+
+    def crossed(result, newdata, n_draws=None, seed=None, re="population"):
+        probs = np.tile(HAND[None, :, :], (n_draws, 1, 1))
+        probs[0, :, 2] = 0.5  # one draw: the clipped middle category makes the sum exceed 1
+        return probs
+
+    monkeypatch.setattr(effects, "probability_draws", crossed)
+    sim = simulate(ml_fit, _scenario(), seed=1, n_draws=4)
+    assert "1 of 4 draws had thresholds out of order" in sim.uncertainty
+    bad = HAND.copy()
+    bad[:, 2] = 0.5
+    bad /= bad.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(sim.expected[0, 0], np.array([500, 300, 0, 0, 200]) @ bad)
+    np.testing.assert_allclose(sim.expected[1, 0], np.array([500, 300, 0, 0, 200]) @ HAND)
+
+
 def test_baseline_from_the_fitted_data(ml_fit, state_data):
     scenario = _scenario(baseline={"source": "fit"})
     sim = simulate(ml_fit, scenario, seed=1, n_draws=50)
@@ -321,6 +339,48 @@ def test_region_term_gives_region_specific_probabilities(state_data):
     cells = sim.composition().query("scenario == 'quarterly'")["count"].to_numpy().reshape(6, 5)
     by_hand = np.einsum("rf,rfk->k", cells, probs)
     np.testing.assert_allclose(sim.expected[:, 2].mean(axis=0), by_hand, atol=4.0)
+
+
+@pytest.mark.slow
+def test_bayes_group_region_model_uses_every_posterior_draw_and_region_effects():
+    """Expected counts equal the composition times BayesResult.predict_proba's posterior means.
+
+    ``(1 | region)`` makes the probabilities region-specific (group effects included); the
+    expected count is linear in the probabilities, so its posterior mean is exactly
+    sum over cells of n * mean P (no Monte Carlo tolerance needed).
+    """
+    rng = np.random.default_rng(7)
+    n = 600
+    freq, region = rng.integers(0, 5, n), rng.integers(0, 6, n)
+    latent = 0.6 * freq + 0.8 * (region == 1) + rng.logistic(size=n)
+    data = pd.DataFrame(
+        {
+            "frequency": pd.Categorical.from_codes(freq, list(STATE), ordered=True),
+            "quality": pd.Categorical.from_codes(
+                np.digitize(latent, [0.0, 1.0, 2.0, 3.0]), list(QUALITY), ordered=True
+            ),
+            "region": pd.Categorical.from_codes(region, list(article.SAMPLE_REGIONS)),
+        }
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # short chains: ESS warnings are expected
+        fit = OrdinalModel("quality ~ frequency + (1 | region)").fit(
+            data, engine="bayes", draws=200, tune=300, chains=2, seed=1
+        )
+    sim = simulate(fit, _scenario(), seed=1)
+    assert sim.n_draws == 400 and sim.region_specific and sim.uncertainty == "posterior draws"
+    rows = [(r, f) for r in article.SAMPLE_REGIONS for f in STATE]
+    grid = pd.DataFrame(
+        {
+            "frequency": pd.Categorical([f for _, f in rows], list(STATE), ordered=True),
+            "region": pd.Categorical([r for r, _ in rows], list(article.SAMPLE_REGIONS)),
+        }
+    )
+    mean_p = fit.predict_proba(grid)["probability"].to_numpy().reshape(6, 5, 5)
+    comp = sim.composition()["count"].to_numpy().reshape(3, 6, 5)
+    by_hand = np.einsum("prf,rfk->pk", comp, mean_p)
+    np.testing.assert_allclose(sim.expected.mean(axis=0), by_hand, rtol=1e-9)
+    np.testing.assert_array_equal(sim.counts[:, 1], sim.counts[:, 0])
 
 
 def test_models_a_scenario_cannot_drive(state_data):

@@ -60,6 +60,7 @@ from interactmodel.errors import ScenarioError, format_values
 
 __all__ = [
     "BASELINE_SOURCES",
+    "EXAMPLES_DIR",
     "Move",
     "Policy",
     "Scenario",
@@ -75,6 +76,8 @@ BASELINE_SOURCES = ("fit", "article")
 #: sample regions that may stand in for the registry's "other regions"
 OTHER_REGION_CANDIDATES = ("almaty_region", "kostanay_region")
 SHARE_TOLERANCE = 1e-4
+#: the example scenarios shipped with the repository (``models/scenarios``)
+EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "models" / "scenarios"
 
 _TOP_KEYS = (
     "name",
@@ -253,8 +256,7 @@ def load_scenario(path: str | Path) -> Scenario:
 
     Examples
     --------
-    >>> from pathlib import Path
-    >>> scenario = load_scenario(Path("models/scenarios/state_quarterly_contact.toml"))
+    >>> scenario = load_scenario(EXAMPLES_DIR / "state_quarterly_contact.toml")
     >>> scenario.partner
     'state'
     """
@@ -418,7 +420,7 @@ def _policies(data: Mapping[str, Any], name: str, partner: str) -> tuple[Policy,
     raw = data.get("policies", [])
     if not isinstance(raw, list):
         raise _fail("policies", f"must be a list of tables, got {raw!r}", "write [[policies]]")
-    policies = []
+    policies: list[Policy] = []
     for i, table in enumerate(raw):
         key = f"policies[{i}]"
         table = _check_keys(table, key, _POLICY_KEYS)

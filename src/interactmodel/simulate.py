@@ -309,8 +309,8 @@ def _check_probabilities(probs: np.ndarray, regions: int, levels: int) -> np.nda
         )
     if not np.all(np.isfinite(probs)) or probs.min() < -1e-9:
         raise SpecificationError(
-            "probabilities hold negative or non-finite values; a fit whose covariance is "
-            "singular cannot be simulated (check the fit's convergence)"
+            "probabilities hold negative or non-finite values; give probabilities in [0, 1] "
+            "(from a fit, NaN draws mean a singular covariance: check the fit's convergence)"
         )
     probs = np.clip(probs, 0.0, None)
     sums = probs.sum(axis=-1, keepdims=True)
@@ -323,7 +323,8 @@ def _check_probabilities(probs: np.ndarray, regions: int, levels: int) -> np.nda
 
 def _seed(seed: int | None) -> int:
     if seed is None:
-        return int(np.random.SeedSequence().entropy % 2**63)  # recorded, so reproducible
+        entropy = np.random.SeedSequence().entropy
+        return int(entropy) % 2**63  # type: ignore[arg-type]  # recorded, so reproducible
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise SpecificationError(f"seed={seed!r} must be a whole number >= 0 or None")
     return int(seed)
@@ -555,6 +556,19 @@ def _probability_draws(
     return np.concatenate(parts, axis=0), regional
 
 
+def _renormalise(probs: np.ndarray) -> tuple[np.ndarray, int]:
+    """Probabilities that add up to 1, and how many draws needed it.
+
+    A draw from ``N(estimate, cov)`` can put two thresholds in the wrong order; the category
+    between them then has a negative probability, which is clipped at 0, so the rest add up to
+    more than 1.  Such draws are rescaled (and counted in the result's ``uncertainty``).
+    """
+    probs = np.clip(probs, 0.0, None)
+    sums = probs.sum(axis=-1, keepdims=True)
+    off = np.abs(sums - 1.0) > 1e-9
+    return probs / sums, int(off.reshape(off.shape[0], -1).any(axis=1).sum())
+
+
 def baseline_from_fit(result: Any, partner: str) -> dict[str, float]:
     """The contact-frequency distribution of ``partner``'s ratings in the fitted data.
 
@@ -669,12 +683,11 @@ def simulate(
     Examples
     --------
     >>> import warnings
-    >>> from interactmodel.scenario import load_scenario
+    >>> from interactmodel.scenario import EXAMPLES_DIR
     >>> with warnings.catch_warnings():
     ...     warnings.simplefilter("ignore")
     ...     fits = fit_default("state", reconstructions=2, seed=1)
-    >>> sim = simulate(fits, load_scenario("models/scenarios/state_quarterly_contact.toml"),
-    ...                seed=1, n_draws=200)
+    >>> sim = simulate(fits, EXAMPLES_DIR / "state_quarterly_contact.toml", seed=1, n_draws=200)
     >>> sim.population_size
     18306
     """
@@ -684,11 +697,17 @@ def simulate(
     seed = _seed(seed)
     parameter_seed, noise_seed = np.random.SeedSequence(seed).generate_state(2)
     probs, regional = _probability_draws(results, scenario, n_draws, int(parameter_seed))
+    probs, crossed = _renormalise(probs)
     distribution, baseline = _baseline(scenario, None, results)
     engine = results[0].engine
     uncertainty = (
         "posterior draws" if engine == "bayes" else "draws from N(estimate, cov) of the ML fit"
     ) + (f", stacked over {len(results)} fits" if len(results) > 1 else "")
+    if crossed:
+        uncertainty += (
+            f"; {crossed} of {probs.shape[0]} draws had thresholds out of order, so their "
+            "probabilities were clipped at 0 and rescaled to add up to 1"
+        )
     pooled = f", {len(results)} fits pooled" if len(results) > 1 else ""
     return _build(
         scenario,
