@@ -412,20 +412,23 @@ def test_save_needs_a_result(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- Bayes
 
 
+BAYES_FORMULA = "quality ~ mo(contact_level) + contact + (1 | region)"
+BAYES_SETTINGS = {"weights": "w", "draws": 100, "tune": 100, "chains": 1}
+
+
+def bayes_frame(data: pd.DataFrame) -> pd.DataFrame:
+    level = np.where(data["x"] > 0.5, "often", np.where(data["x"] > -0.5, "sometimes", "rare"))
+    order = pd.CategoricalDtype(["rare", "sometimes", "often"], ordered=True)
+    return data.assign(contact_level=pd.Categorical(level, dtype=order))
+
+
 @pytest.fixture(scope="module")
 def bayes_fit(data: pd.DataFrame) -> Any:
     pytest.importorskip("numpyro", reason="the Bayesian test fits with numpyro")
-    frame = data.assign(
-        contact_level=pd.Categorical(
-            np.where(data["x"] > 0.5, "often", np.where(data["x"] > -0.5, "sometimes", "rare")),
-            ["rare", "sometimes", "often"],
-            ordered=True,
-        )
-    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # 100 draws of one chain: ESS warnings by design
-        return OrdinalModel("quality ~ mo(contact_level) + contact + (1 | region)").fit(
-            frame, engine="bayes", weights="w", draws=100, tune=100, chains=1, seed=7
+        return OrdinalModel(BAYES_FORMULA).fit(
+            bayes_frame(data), engine="bayes", seed=7, **BAYES_SETTINGS
         )
 
 
@@ -521,3 +524,21 @@ def _same(a: Any, b: Any) -> bool:
     if isinstance(a, float) and isinstance(b, float) and np.isnan(a) and np.isnan(b):
         return True
     return bool(a == b)
+
+
+def test_pooled_fit_round_trips(bayes_fit: Any, data: pd.DataFrame, tmp_path: Path) -> None:
+    from interactmodel.pooling import fit_pooled
+
+    first = bayes_frame(data)
+    second = first.assign(
+        quality=pd.Categorical(first["quality"].to_numpy()[::-1], dtype=first["quality"].dtype)
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        # same cells and settings as bayes_fit: the compiled sampler is reused
+        pooled = fit_pooled(OrdinalModel(BAYES_FORMULA), [first, second], seed=2, **BAYES_SETTINGS)
+        loaded = load(save(pooled, tmp_path / "pooled"))
+        pd.testing.assert_frame_equal(loaded.summary(), pooled.summary(), check_exact=True)
+    assert loaded.n_reconstructions == 2
+    assert loaded.idata.posterior["reconstruction"].values.tolist() == [1, 2]
+    assert _same(loaded.diagnostics, pooled.diagnostics)

@@ -1,20 +1,10 @@
 """Saved fits: a folder of JSON, CSV and netCDF files that loads back exactly, with no pickle.
 
 :func:`save` writes a fitted :class:`~interactmodel.results.MLResult` or
-:class:`~interactmodel.bayes_result.BayesResult` to a folder; :func:`load` rebuilds it.  The
-folder (format version 1, described file by file in ``docs/saved-fits.md``)::
-
-    spec.json       what was fitted: formula, link, nominal terms, priors, outcome levels, engine,
-                    interactmodel version, format name and version
-    design.json     how to rebuild the design: dtype and level order of every variable, outcome
-                    levels, column names, total weight
-    cells.csv       one row per covariate cell: its covariate values and the weighted count of
-                    each outcome level
-    rows.csv        the cell and outcome level of each input row (-1 for rows of zero weight)
-    estimates.json  ML: parameter names, kinds, estimates, covariance, log-likelihood, diagnostics
-    bayes.json      Bayes: priors, parameter table, sampler settings, diagnostics
-    posterior.nc    Bayes: the ArviZ InferenceData (netCDF4/HDF5)
-    README.txt      what each file is
+:class:`~interactmodel.bayes_result.BayesResult` to a folder -- ``spec.json``, ``design.json``,
+``cells.csv``, ``rows.csv``, then ``estimates.json`` (ML) or ``bayes.json`` and ``posterior.nc``
+(Bayes), and a ``README.txt`` saying what each is (see :data:`_FILES` and
+``docs/saved-fits.md``); :func:`load` rebuilds the result from them.
 
 Why no pickle: unpickling runs code chosen by whoever wrote the file.  Loading here reads JSON,
 CSV and netCDF only and never refits: the design is rebuilt by
@@ -233,7 +223,8 @@ def _is_saved_fit(folder: Path) -> bool:
 def _write_all(result: Any, engine: str, folder: Path) -> None:
     design = result.design
     _write_json(folder / "spec.json", _spec_record(result, engine))
-    variables, cell_text = _encode_cells(design.cells)
+    encoded = [_encode_column(design.cells[name], str(name)) for name in design.cells.columns]
+    variables, cell_text = [info for info, _ in encoded], [text for _, text in encoded]
     _write_json(folder / "design.json", _design_record(design, variables))
     _write_cells(folder / "cells.csv", design, variables, cell_text)
     rows = pd.DataFrame({"cell": design.row_cell, "outcome": design.row_outcome})
@@ -348,43 +339,40 @@ def _bayes_record(result: BayesResult) -> dict[str, Any]:
     }
 
 
+_FILES = {
+    "spec.json": "the model: formula, link, nominal terms, priors, outcome levels, engine, "
+    "interactmodel version, format name and version",
+    "design.json": "how to rebuild the design: dtype and level order of every covariate, outcome "
+    "levels, the columns of cells.csv, total weight (nobs)",
+    "cells.csv": "one row per covariate cell: 'cell' (0-based), the covariate values and "
+    "'count[<level>]', the weighted number of responses in each outcome level",
+    "rows.csv": "the cell and outcome level (0-based position in design.json outcome_levels) of "
+    "each row of the data fitted; -1 for rows of zero weight",
+    "estimates.json": "(ML) parameter names, kinds (threshold, nominal, location) and estimates; "
+    "covariance matrix in parameter order; log-likelihood, nobs, convergence diagnostics",
+    "bayes.json": "(Bayes) resolved prior of every parameter, the parameter table (name, kind, "
+    "posterior variable and index, prior), sampler settings, seed, diagnostics, timings",
+    "posterior.nc": "(Bayes) the ArviZ InferenceData, netCDF4/HDF5: groups posterior, "
+    "sample_stats, log_likelihood, observed_data, constant_data, ...",
+}
+
+
 def _readme(engine: str) -> str:
-    lines = [
-        "A fitted model saved by interactmodel (https://github.com/, package interactmodel).",
-        f"Format {FORMAT!r}, version {FORMAT_VERSION}; see docs/saved-fits.md in the package.",
+    names = _ML_FILES if engine == "ml" else _BAYES_FILES
+    text = [
+        f"A fitted model saved by interactmodel: format {FORMAT!r}, version {FORMAT_VERSION} "
+        "(docs/saved-fits.md in the package).",
+        "Load it with: import interactmodel; result = interactmodel.load('<this folder>')",
         "",
-        "Load it with:  import interactmodel; result = interactmodel.load('<this folder>')",
+        "Every file is plain JSON, CSV or netCDF, readable without interactmodel (json, csv, "
+        "xarray.open_dataset(path, group='posterior')). Loading runs no code from these files: "
+        "there is no pickle, and formulas are parsed and checked, not executed. Numbers have "
+        "full precision (shortest round-trip decimals); the non-finite values JSON lacks are "
+        'written {"float": "nan"}, {"float": "inf"} or {"float": "-inf"}.',
         "",
-        "Every file is plain JSON, CSV or netCDF and can be read without interactmodel",
-        "(json / csv / xarray.open_dataset(..., group='posterior')). Loading never runs code",
-        "from these files: there is no pickle, and formulas are parsed, not executed.",
-        "Numbers are written with full precision (shortest round-trip decimals); the",
-        'non-finite values JSON lacks are written as {"float": "nan" | "inf" | "-inf"}.',
-        "",
-        "spec.json      the model: formula, link, nominal terms, priors, outcome levels,",
-        "               engine, interactmodel version, format name and version.",
-        "design.json    how to rebuild the design: dtype and level order of every covariate,",
-        "               outcome levels, the columns of cells.csv, total weight (nobs).",
-        "cells.csv      one row per covariate cell: 'cell' (0-based), the covariate values",
-        "               and 'count[<level>]', the weighted number of responses per outcome level.",
-        "rows.csv       for each row of the data fitted: its cell and outcome level (0-based",
-        "               position in design.json outcome_levels); -1 for rows of zero weight.",
+        *(f"{name:<15}{_FILES[name]}" for name in names),
     ]
-    if engine == "ml":
-        lines += [
-            "estimates.json maximum-likelihood estimates: parameter names, kinds (threshold,",
-            "               nominal, location) and estimates; covariance matrix (rows and columns",
-            "               in parameter order); log-likelihood, nobs and convergence diagnostics.",
-        ]
-    else:
-        lines += [
-            "bayes.json     resolved priors of every parameter, the parameter table (name, kind,",
-            "               posterior variable and index, prior), sampler settings, seed,",
-            "               convergence diagnostics and timings.",
-            "posterior.nc   the ArviZ InferenceData (netCDF4/HDF5, groups posterior,",
-            "               sample_stats, log_likelihood, observed_data, constant_data, ...).",
-        ]
-    return "\n".join(lines) + "\n"
+    return "\n".join(text) + "\n"
 
 
 # --------------------------------------------------------------------------- JSON values
@@ -449,16 +437,6 @@ def _priors_json(priors: Mapping[str, Any], where: str) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- cells
-
-
-def _encode_cells(cells: pd.DataFrame) -> tuple[list[dict[str, Any]], list[list[str]]]:
-    """A JSON description of each covariate's dtype and its values as CSV text."""
-    variables, texts = [], []
-    for name in cells.columns:
-        info, text = _encode_column(cells[name], str(name))
-        variables.append(info)
-        texts.append(text)
-    return variables, texts
 
 
 def _encode_column(series: pd.Series, name: str) -> tuple[dict[str, Any], list[str]]:
@@ -668,17 +646,15 @@ def _unsafe_parts(expression: str, variables: set[str]) -> list[str]:
             bad.append(ast.unparse(node.func))
         elif isinstance(node, ast.Attribute) and not _allowed_attribute(node):
             bad.append(ast.unparse(node))
-        elif isinstance(node, ast.Name) and node.id not in variables | roots | _plain_functions():
+        elif (
+            isinstance(node, ast.Name) and node.id not in variables | roots | ALLOWED_FUNCTIONS[""]
+        ):
             bad.append(node.id)
         elif isinstance(node, ast.Constant) and not isinstance(
             node.value, str | int | float | bool | type(None)
         ):
             bad.append(repr(node.value))
     return list(dict.fromkeys(bad))
-
-
-def _plain_functions() -> frozenset[str]:
-    return ALLOWED_FUNCTIONS[""]
 
 
 def _allowed_attribute(node: ast.Attribute) -> bool:
@@ -689,7 +665,7 @@ def _allowed_attribute(node: ast.Attribute) -> bool:
 
 def _allowed_callee(func: ast.expr) -> bool:
     if isinstance(func, ast.Name):
-        return func.id in _plain_functions()
+        return func.id in ALLOWED_FUNCTIONS[""]
     return isinstance(func, ast.Attribute) and _allowed_attribute(func)
 
 
@@ -859,6 +835,8 @@ def _rebuild_design(
         # out in another order than the fitted ones; put them back in the saved order
         design = _reorder_cells(design, order)
     design = replace(design, weights=weights_name)
+    if design.outcome_levels != levels:
+        raise _corrupt(file, f"outcome_levels {levels} are not text levels")
     _check_design(design, cells, counts, record, file)
     return design
 
@@ -1011,7 +989,7 @@ def _load_bayes(folder: Path, design: Design) -> BayesResult:
             continue
         if f.name in others:
             kwargs[f.name] = others[f.name]
-        elif _field_is_required(f):
+        elif f.default is MISSING and f.default_factory is MISSING:
             raise _corrupt(file, f"the result entry {f.name!r} is missing")
     return BayesResult(idata=idata, design=design, priors=priors, parameters=parameters, **kwargs)
 
@@ -1067,7 +1045,3 @@ def _read_posterior(file: Path, design: Design, parameters: pd.DataFrame) -> Any
             f"its observed counts have {observed.sizes['cell']} cells, the design {design.n_cells}",
         )
     return idata
-
-
-def _field_is_required(f: Any) -> bool:
-    return f.default is MISSING and f.default_factory is MISSING
