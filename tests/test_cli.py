@@ -171,3 +171,109 @@ def test_registry_adds_a_subcommand_with_one_function(capsys, monkeypatch):
 
     assert cli.main(["hello", "--name", "NGO"]) == 0
     assert capsys.readouterr().out == "hello NGO\n"
+
+
+# --------------------------------------------------------------------------- info, fit, check
+
+
+@pytest.fixture(scope="module")
+def survey_csv(tmp_path_factory) -> Path:
+    """One reconstruction of the article's tables, written as a survey file in article codes."""
+    import warnings
+
+    from interactmodel.reconstruct import reconstruct
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        frame = reconstruct(1, seed=3).to_frame().drop(columns="reconstruction")
+    path = tmp_path_factory.mktemp("survey") / "survey.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_info_names_versions_sampler_and_source(capsys):
+    assert cli.main(["info", "--format", "json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["data"]["doi"] == "10.52123/1994-2370-2024-1200"
+    assert record["data"]["sample_size"] == 245
+    assert record["packages"]["pymc"].startswith("5.")
+    assert "NUTS" in record["sampler"]
+    assert cli.main(["info"]) == 0
+    assert "article model: quality ~ partner + mo(frequency):partner" in capsys.readouterr().out
+
+
+def test_every_subcommand_has_help_with_an_example(capsys):
+    for name in cli.COMMANDS:
+        assert cli.main([name, "--help"]) == 0
+        out = capsys.readouterr().out
+        assert "Example:" in out and f"interactmodel {name}" in out
+
+
+def test_fit_saves_a_fit_that_loads_and_check_diagnoses_it(capsys, survey_csv, tmp_path):
+    from interactmodel.io import load
+
+    out = tmp_path / "fit"
+    code = cli.main(["fit", str(survey_csv), "--formula", "quality ~ frequency", "--out", str(out)])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert (
+        "threshold[definitely_bad|rather_bad]" in printed and f"saved the fit to {out}" in printed
+    )
+    fit = load(out)
+    assert fit.converged and "frequency[T.once_a_year]" in fit.params.index
+    assert cli.main(["check", "--fit", str(out)]) == 0
+    report = capsys.readouterr().out
+    assert "converged=True" in report and "Omnibus" in report
+
+
+def test_fit_never_overwrites_without_force(capsys, survey_csv, tmp_path):
+    out = tmp_path / "fit"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    argv = ["fit", str(survey_csv), "--formula", "quality ~ frequency", "--out", str(out)]
+    assert cli.main(argv) == 2
+    assert "already exists and is not empty; nothing was written. Use --force" in (
+        capsys.readouterr().err
+    )
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--formula", "quality ~ frequncy"], "'frequncy', which is not a column"),
+        (["--formula", "quality ~ frequency + (1 | region)"], "engine='bayes'"),
+        (["--formula", "quality ~ frequency", "--link", "logistic"], "logistic"),
+    ],
+)
+def test_fit_bad_arguments_give_one_line_errors(capsys, survey_csv, tmp_path, argv, message):
+    assert cli.main(["fit", str(survey_csv), *argv, "--out", str(tmp_path / "f")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err and "Traceback" not in err
+    assert not (tmp_path / "f").exists()
+
+
+def test_check_tabulates_a_survey(capsys, survey_csv):
+    assert cli.main(["check", str(survey_csv)]) == 0
+    out = capsys.readouterr().out
+    assert "490 ratings from 245 organisations" in out
+    assert "cells hold fewer than 5 ratings" in " ".join(out.split())
+
+
+def test_check_bad_input(capsys, tmp_path):
+    assert cli.main(["check"]) == 2
+    assert "needs a survey file DATA or --fit DIR" in capsys.readouterr().err
+    assert cli.main(["check", str(tmp_path / "missing.csv")]) == 2
+    assert "missing.csv" in capsys.readouterr().err
+    assert cli.main(["check", "--fit", str(tmp_path / "nofit")]) == 2
+    assert "no saved fit" in capsys.readouterr().err
+
+
+def test_reproduce_refuses_a_non_empty_folder_and_leaves_it_untouched(capsys, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.md").write_text("my notes")
+    assert cli.main(["reproduce", "--out", str(out), "--quick"]) == 2
+    assert "already exists and is not empty; nothing was written" in capsys.readouterr().err
+    assert [p.name for p in out.iterdir()] == ["notes.md"]
+    assert (out / "notes.md").read_text() == "my notes"

@@ -439,19 +439,9 @@ def test_cli_text_and_json(capsys, tmp_path):
     assert "exists; pass --force" in capsys.readouterr().err
 
 
-def test_cli_fit_without_saved_fit_support(capsys, monkeypatch):
-    import sys
-
-    monkeypatch.setitem(sys.modules, "interactmodel.io", None)  # as before io.py existed
-    path = str(REPO / "models/scenarios/state_quarterly_contact.toml")
-    assert cli.main(["simulate", path, "--fit", "somewhere"]) == 2
-    assert "saved fits are not supported yet" in capsys.readouterr().err
-
-
 def test_cli_simulates_a_saved_fit(capsys, tmp_path, ml_fit):
-    io = pytest.importorskip("interactmodel.io")
-    if not hasattr(io, "save"):
-        pytest.skip("interactmodel.io has no save() yet")
+    from interactmodel import io
+
     io.save(ml_fit, tmp_path / "fit")
     path = str(REPO / "models/scenarios/state_quarterly_contact.toml")
     argv = ["simulate", path, "--fit", str(tmp_path / "fit"), "--draws", "100", "--format", "json"]

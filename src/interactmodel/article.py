@@ -135,6 +135,11 @@ TABLE3_MEASURES: tuple[str, ...] = (
 )
 
 SAMPLE_SIZE = 245
+SOURCE_CITATION = (
+    "Zambinova Z., Pritvorova T. (2024). Network interactions of the non-profit sector of "
+    "Kazakhstan within the framework of intersectoral partnership."
+)
+SOURCE_DOI = "10.52123/1994-2370-2024-1200"
 REGISTERED_NGOS = 18306
 
 DATA_ENV_VAR = "INTERACTMODEL_DATA"

@@ -26,7 +26,7 @@ import sys
 import textwrap
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -276,22 +276,6 @@ def _reconstruct(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- simulate
 
 
-def _load_saved_fit(directory: Path) -> Any:
-    """``interactmodel.load(DIR)``, or a clear error while saved fits do not exist yet."""
-    import importlib
-
-    from interactmodel.errors import SpecificationError
-
-    try:
-        load = importlib.import_module("interactmodel.io").load
-    except (ImportError, AttributeError):
-        raise SpecificationError(
-            f"--fit {directory}: saved fits are not supported yet (this version has no "
-            "interactmodel.load); leave out --fit to simulate with the default model"
-        ) from None
-    return load(directory)
-
-
 def _simulation_rows(summary: Any, scenario: str) -> list[str]:
     """One line per quality level: NGOs, share and difference, each with its interval."""
     part = summary[summary["scenario"] == scenario]
@@ -382,7 +366,9 @@ def _simulate(args: argparse.Namespace) -> int:
         raise OutputExistsError(f"{args.plot} exists; pass --force to overwrite it")
     scenario = load_scenario(args.scenario)
     if args.fit is not None:
-        result = _load_saved_fit(args.fit)
+        from interactmodel.io import load
+
+        result = load(args.fit)
         fitted = f"Loaded from {args.fit}."
     else:
         with warnings.catch_warnings():
@@ -407,6 +393,236 @@ def _simulate(args: argparse.Namespace) -> int:
         if args.plot is not None:
             _say(f"Figure written to {args.plot}.")
     return 0
+
+
+# --------------------------------------------------------------------------- reproduce
+
+
+@subcommand(
+    "reproduce",
+    help="Run the whole re-analysis of the article (audit, reconstructions, ML and Bayesian "
+    "fits, effects, checks, scenarios) and write report.html, report.md, figures/, tables/ "
+    "and fits/ into --out. An existing non-empty folder is left untouched unless --force.",
+    example="interactmodel reproduce --out out --quick",
+    arguments=[
+        argument("--out", type=Path, default=Path("out"), metavar="DIR", help="output folder"),
+        argument(
+            "--quick",
+            action="store_true",
+            help="fewer reconstructions and draws (about a minute); same steps and files",
+        ),
+        argument("--force", action="store_true", help="replace DIR if it is not empty"),
+        argument("--seed", type=int, default=None, metavar="S", help="seed of every random step"),
+        argument(
+            "--reconstructions",
+            type=int,
+            default=None,
+            metavar="M",
+            help="number of reconstructed data sets (default 10, or 3 with --quick)",
+        ),
+    ],
+)
+def _reproduce(args: argparse.Namespace) -> int:
+    from interactmodel.pipeline import ReproduceSettings, reproduce
+
+    settings = ReproduceSettings.quick_run() if args.quick else ReproduceSettings()
+    changes = {"seed": args.seed, "reconstructions": args.reconstructions}
+    settings = replace(settings, **{k: v for k, v in changes.items() if v is not None})
+    out = reproduce(args.out, settings, force=args.force)
+    print(f"wrote {out / 'report.html'} and {out / 'report.md'} (tables/, figures/, fits/)")
+    return 0
+
+
+# --------------------------------------------------------------------------- info
+
+
+@subcommand(
+    "info",
+    help="Show the versions, the sampler backend and where the article's data came from.",
+    example="interactmodel info --format json",
+    arguments=[argument("--format", choices=("text", "json"), default="text")],
+)
+def _info(args: argparse.Namespace) -> int:
+    from importlib.util import find_spec
+
+    from interactmodel import article
+    from interactmodel.pipeline import ARTICLE_MODEL, package_versions
+
+    numpyro = find_spec("numpyro") is not None and find_spec("jax") is not None
+
+    record = {
+        "interactmodel": __version__,
+        "python": sys.version.split()[0],
+        "packages": package_versions(),
+        "sampler": "numpyro (JAX) NUTS; fallback PyMC NUTS"
+        if numpyro
+        else "PyMC NUTS (numpyro/JAX not installed)",
+        "data": {
+            "folder": str(article.data_dir()),
+            "source": article.SOURCE_CITATION,
+            "doi": article.SOURCE_DOI,
+            "sample_size": article.SAMPLE_SIZE,
+            "regions": list(article.SAMPLE_REGIONS),
+        },
+        "article_model": ARTICLE_MODEL,
+    }
+    if args.format == "json":
+        print(json.dumps(record, indent=2))
+        return 0
+    print(f"interactmodel {record['interactmodel']} on Python {record['python']}")
+    print("packages: " + ", ".join(f"{k} {v}" for k, v in record["packages"].items()))
+    print(f"Bayesian sampler: {record['sampler']}")
+    _say(f"data: {record['data']['folder']}")
+    _say(f"source: {record['data']['source']} (DOI {record['data']['doi']})", indent="  ")
+    print(f"article model: {ARTICLE_MODEL}")
+    return 0
+
+
+# --------------------------------------------------------------------------- fit, check
+
+
+def _survey_arguments() -> list[Argument]:
+    return [
+        argument(
+            "data", type=Path, metavar="DATA", help="survey file (.csv, .parquet, .xlsx, .sav)"
+        ),
+        argument(
+            "--schema",
+            type=Path,
+            metavar="SCHEMA.toml",
+            help="column names and level orders (see read_survey); without it the file must "
+            "use interactmodel's column names and the article's level codes",
+        ),
+        argument("--encoding", default=None, help="text encoding of a CSV, e.g. cp1251"),
+    ]
+
+
+def _read_survey_file(args: argparse.Namespace) -> Any:
+    from interactmodel import article
+    from interactmodel.survey import read_survey
+
+    if args.schema is not None:
+        return read_survey(args.data, schema=args.schema, encoding=args.encoding)
+    levels = {
+        "quality": list(article.QUALITY_LEVELS),
+        "frequency": {p: list(v) for p, v in article.FREQUENCY_LEVELS.items()},
+    }
+    return read_survey(args.data, levels=levels, encoding=args.encoding)
+
+
+@subcommand(
+    "fit",
+    help="Fit an ordinal model to a survey file and save it (JSON, CSV and netCDF; "
+    "interactmodel.load(DIR) reads it back). Prints the summary.",
+    example="interactmodel fit survey.csv --schema schema.toml --formula "
+    "'quality ~ frequency' --engine ml --out fits/ml",
+    arguments=[
+        *_survey_arguments(),
+        argument(
+            "--formula", required=True, help="e.g. 'quality ~ partner + mo(frequency):partner'"
+        ),
+        argument("--engine", choices=("ml", "bayes"), default="ml"),
+        argument("--link", default="logit", help="logit, probit, cloglog, loglog or cauchit"),
+        argument("--weights", default=None, metavar="COLUMN", help="frequency weights"),
+        argument("--draws", type=int, default=1000, help="posterior draws per chain (bayes)"),
+        argument("--tune", type=int, default=1000, help="warm-up draws per chain (bayes)"),
+        argument("--chains", type=int, default=4, help="chains (bayes)"),
+        argument("--seed", type=int, default=0, metavar="S", help="sampler seed (bayes)"),
+        argument("--out", type=Path, required=True, metavar="DIR", help="folder for the fit"),
+        argument("--force", action="store_true", help="replace DIR if it holds a saved fit"),
+        argument("--format", choices=("text", "json"), default="text"),
+    ],
+)
+def _fit(args: argparse.Namespace) -> int:
+    from interactmodel.io import save
+    from interactmodel.pipeline import check_output_dir
+    from interactmodel.spec import OrdinalModel
+
+    check_output_dir(args.out, args.force)
+    data = _read_survey_file(args)
+    spec = OrdinalModel(args.formula, link=args.link)
+    options: dict[str, Any] = {}
+    if args.engine == "bayes":
+        options = {"draws": args.draws, "tune": args.tune, "chains": args.chains, "seed": args.seed}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = spec.fit(data, engine=args.engine, weights=args.weights, **options)
+    for warning in caught:
+        print(f"warning: {warning.message}", file=sys.stderr)
+    save(result, args.out, force=args.force)
+    summary = result.summary()
+    if args.format == "json":
+        print(summary.reset_index().to_json(orient="records", indent=2))
+    else:
+        with pd_options():
+            print(summary.to_string())
+        print(f"saved the fit to {args.out}")
+    return 0
+
+
+@subcommand(
+    "check",
+    help="Validate a survey file and show what a model would rest on: ratings per partner, "
+    "contact frequency and quality, and the sparse cells; with --fit DIR, the convergence "
+    "diagnostics and proportional-odds tests of a saved fit instead.",
+    example="interactmodel check survey.csv --schema schema.toml",
+    arguments=[
+        argument("data", type=Path, nargs="?", metavar="DATA", help="survey file"),
+        *_survey_arguments()[1:],
+        argument("--fit", type=Path, metavar="DIR", help="a saved fit to diagnose"),
+    ],
+)
+def _check(args: argparse.Namespace) -> int:
+    if args.fit is not None:
+        return _check_fit(args.fit)
+    if args.data is None:
+        from interactmodel.errors import SpecificationError
+
+        raise SpecificationError("check needs a survey file DATA or --fit DIR")
+    data = _read_survey_file(args)
+    counts = data.groupby(["partner", "frequency", "quality"], observed=True).size()
+    table = counts.unstack("quality", fill_value=0)
+    print(f"{args.data}: {len(data):,} ratings from {data['org_id'].nunique():,} organisations")
+    with pd_options():
+        print(table.to_string())
+    sparse = int((table < 5).to_numpy().sum())
+    _say(
+        f"{sparse} of {table.size} partner x frequency x quality cells hold fewer than 5 "
+        "ratings; thresholds next to them are weakly identified"
+        + ("." if sparse == 0 else " (consider engine='bayes' with priors, or merging levels).")
+    )
+    return 0
+
+
+def _check_fit(folder: Path) -> int:
+    from interactmodel.io import load
+
+    result = load(folder)
+    if result.engine == "ml":
+        print(
+            f"ML fit of {result.spec.formula}: converged={result.converged}, "
+            f"max |gradient| {result.max_abs_gradient:.2e}, Hessian condition number "
+            f"{result.hessian_condition:.3g}"
+        )
+        with pd_options():
+            print(result.nominal_test().to_string(index=False))
+            print(result.brant_test().to_string(index=False))
+        return 0
+    diagnostics = result.diagnostics
+    print(f"Bayesian fit of {result.formula}: converged={diagnostics.get('converged')}")
+    for key in ("divergences", "max_r_hat", "min_ess_bulk", "min_ess_tail", "min_bfmi"):
+        if key in diagnostics:
+            print(f"  {key}: {diagnostics[key]}")
+    for failure in diagnostics.get("failures", []):
+        print(f"  failed: {failure}")
+    return 0
+
+
+def pd_options() -> Any:
+    """Print whole frames without wrapping."""
+    import pandas as pd
+
+    return pd.option_context("display.width", 200, "display.max_columns", 20)
 
 
 if __name__ == "__main__":  # pragma: no cover
