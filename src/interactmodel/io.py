@@ -43,6 +43,7 @@ import csv
 import json
 import math
 import shutil
+import textwrap
 import uuid
 import warnings
 from collections.abc import Mapping
@@ -362,7 +363,9 @@ def _readme(engine: str) -> str:
     text = [
         f"A fitted model saved by interactmodel: format {FORMAT!r}, version {FORMAT_VERSION} "
         "(docs/saved-fits.md in the package).",
-        "Load it with: import interactmodel; result = interactmodel.load('<this folder>')",
+        "",
+        "    import interactmodel",
+        "    result = interactmodel.load('<this folder>')",
         "",
         "Every file is plain JSON, CSV or netCDF, readable without interactmodel (json, csv, "
         "xarray.open_dataset(path, group='posterior')). Loading runs no code from these files: "
@@ -370,9 +373,14 @@ def _readme(engine: str) -> str:
         "full precision (shortest round-trip decimals); the non-finite values JSON lacks are "
         'written {"float": "nan"}, {"float": "inf"} or {"float": "-inf"}.',
         "",
-        *(f"{name:<15}{_FILES[name]}" for name in names),
     ]
-    return "\n".join(text) + "\n"
+    wrap: dict[str, Any] = {"width": 78, "break_on_hyphens": False, "break_long_words": False}
+    lines = [ln for paragraph in text for ln in textwrap.wrap(paragraph, **wrap) or [""]]
+    for name in names:
+        lines += textwrap.wrap(
+            _FILES[name], initial_indent=f"{name:<15}", subsequent_indent=" " * 15, **wrap
+        )
+    return "\n".join(lines) + "\n"
 
 
 # --------------------------------------------------------------------------- JSON values
