@@ -2,7 +2,7 @@
 
 Fits ``quality ~ frequency`` to the state ratings of one reconstruction of the article's
 Table 1 with the Bayesian engine (numpyro NUTS, 2 chains x 1,000 draws; not timed), then
-times :func:`interactmodel.simulate.simulate` end to end (1,000 posterior draws subsampled,
+times :func:`interactmodel.simulation.simulate` end to end (1,000 posterior draws subsampled,
 probabilities of the 30 region x contact cells, composition, expected counts, multinomial noise
 with common random numbers for 3 policies), best of several repeats, with
 ``time.perf_counter``.  The same is timed for the default ML model (10 reconstructions, 1,000
@@ -102,7 +102,7 @@ def _brute_force(sim: Any, probs: np.ndarray, draws: int) -> float:
 
 def run() -> dict[str, Any]:
     from interactmodel.scenario import Scenario
-    from interactmodel.simulate import _probability_draws, fit_default, simulate
+    from interactmodel.simulation import _probability_draws, fit_default, simulate
 
     scenario = Scenario.from_dict(SCENARIO)
     with warnings.catch_warnings():

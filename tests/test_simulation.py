@@ -13,9 +13,9 @@ from matplotlib.figure import Figure
 
 from interactmodel import article, cli
 from interactmodel.errors import ScenarioError, SpecificationError
-from interactmodel.plots_simulate import plot_simulation
+from interactmodel.plots_simulation import plot_simulation
 from interactmodel.scenario import Scenario, load_scenario
-from interactmodel.simulate import (
+from interactmodel.simulation import (
     NOTE,
     article_baseline,
     baseline_from_fit,
@@ -230,7 +230,7 @@ def test_fit_baseline_without_a_fit_is_a_clear_error():
 
 def test_article_baseline_is_the_reconstructions_mean():
     from interactmodel.reconstruct import reconstruct
-    from interactmodel.simulate import ARTICLE_BASELINE_DRAWS, ARTICLE_BASELINE_SEED
+    from interactmodel.simulation import ARTICLE_BASELINE_DRAWS, ARTICLE_BASELINE_SEED
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -28,6 +28,19 @@ _LAZY: dict[str, str | tuple[str, str]] = {
     "MLResult": "interactmodel.results",
     "parse_formula": "interactmodel.design",
     "build_design": "interactmodel.design",
+    "save": "interactmodel.io",
+    "load": "interactmodel.io",
+    "SavedFitError": "interactmodel.io",
+    "fit_pooled": "interactmodel.pooling",
+    "pool_ml": "interactmodel.combine",
+    "predictions": "interactmodel.effects",
+    "comparisons": "interactmodel.effects",
+    "odds_ratios": "interactmodel.effects",
+    "article_checks": "interactmodel.checks",
+    "simulate": ("interactmodel.simulation", "simulate"),
+    "load_scenario": "interactmodel.scenario",
+    "Scenario": "interactmodel.scenario",
+    "reproduce": ("interactmodel.pipeline", "reproduce"),
 }
 
 __all__ = ["__version__", *_LAZY]

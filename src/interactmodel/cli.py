@@ -360,7 +360,7 @@ def _print_simulation(sim: Any, fitted: str) -> None:
 )
 def _simulate(args: argparse.Namespace) -> int:
     from interactmodel.scenario import load_scenario
-    from interactmodel.simulate import DEFAULT_RECONSTRUCTIONS, fit_default, simulate
+    from interactmodel.simulation import DEFAULT_RECONSTRUCTIONS, fit_default, simulate
 
     if args.plot is not None and args.plot.exists() and not args.force:
         raise OutputExistsError(f"{args.plot} exists; pass --force to overwrite it")
@@ -382,7 +382,7 @@ def _simulate(args: argparse.Namespace) -> int:
         )
     sim = simulate(result, scenario, seed=args.seed, n_draws=args.draws)
     if args.plot is not None:
-        from interactmodel.plots_simulate import plot_simulation
+        from interactmodel.plots_simulation import plot_simulation
 
         args.plot.parent.mkdir(parents=True, exist_ok=True)
         plot_simulation(sim).savefig(args.plot, dpi=150)

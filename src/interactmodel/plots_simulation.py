@@ -1,4 +1,4 @@
-"""Figures of scenario simulations (:mod:`interactmodel.simulate`).
+"""Figures of scenario simulations (:mod:`interactmodel.simulation`).
 
 Figures are built on matplotlib's object interface with the Agg canvas, so nothing here touches
 pyplot's global state or needs a display.
@@ -21,7 +21,7 @@ def plot_simulation(simulation: Any, level: float = 0.95, noise: bool = True) ->
     Parameters
     ----------
     simulation : SimulationResult
-        From :func:`interactmodel.simulate.simulate`.
+        From :func:`interactmodel.simulation.simulate`.
     level : float
         Probability of the intervals drawn as error bars.
     noise : bool
@@ -38,7 +38,7 @@ def plot_simulation(simulation: Any, level: float = 0.95, noise: bool = True) ->
     --------
     >>> import numpy as np
     >>> from interactmodel.scenario import Scenario
-    >>> from interactmodel.simulate import simulate_probabilities
+    >>> from interactmodel.simulation import simulate_probabilities
     >>> scenario = Scenario.from_dict({"partner": "state",
     ...     "baseline": {"distribution": {"very_rarely": 1.0}},
     ...     "interventions": [{"type": "move", "from": "very_rarely", "to": "once_a_month",
