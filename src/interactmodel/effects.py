@@ -202,7 +202,9 @@ def _ml_fitted_columns(result: Any) -> np.ndarray:
 def _ml_probabilities(result: Any, cells: Any, params: np.ndarray) -> np.ndarray:
     """Category probabilities (S, n, K) over all declared outcome levels (0 if unobserved)."""
     link = get_link(result.link)
-    z = _ml_cut_predictors(result, cells, params)
+    # a parameter draw can put thresholds out of order; keeping the cut points non-decreasing
+    # keeps every probability >= 0 and their sum 1 (no change for ordered thresholds)
+    z = np.maximum.accumulate(_ml_cut_predictors(result, cells, params), axis=2)
     S, n, _ = z.shape
     lower = np.concatenate([np.full((S, n, 1), -np.inf), z], axis=2)
     upper = np.concatenate([z, np.full((S, n, 1), np.inf)], axis=2)
