@@ -65,8 +65,22 @@ def run_steps(out: Path, settings: Any, step: Step) -> RunState:
         bayes_step(state)
     with step("LOO comparison of candidate models (reconstruction 1)"):
         loo_step(state)
-    with step("writing tables"):
+    with step("effects of contact frequency (Bayes and ML)"):
+        effects_step(state)
+    with step("trend replacement (Figures 3 and 4)"):
+        trends_step(state, out)
+    with step("checks against the article and posterior predictive tables"):
+        checks_step(state, out)
+    with step("example scenarios for the registered sector"):
+        scenarios_step(state, out)
+    with step("saving fits"):
+        fits_step(state, out)
+    with step("writing tables and the report"):
         write_outputs(state, out)
+        from interactmodel.pipeline_report import build_report
+        from interactmodel.report import write_report
+
+        write_report(build_report(state), out)
     return state
 
 
@@ -188,6 +202,114 @@ def loo_step(state: RunState) -> None:
     comparison.index.name = "model"
     comparison.insert(0, "formula", [CANDIDATE_MODELS[m] for m in comparison.index])
     state.tables["loo_comparison"] = comparison.reset_index()
+
+
+#: Contact changes whose effect on the share of good ratings the summary states in words.
+HEADLINE_CONTRASTS: tuple[tuple[str, str, str], ...] = (
+    ("state", "once_a_year", "once_a_quarter"),
+    ("state", "very_rarely", "once_a_month"),
+    ("business", "none_or_negotiating", "regular"),
+    ("business", "single_contact", "regular"),
+)
+#: P(rating >= this level) is "a good relationship" (rather or definitely good).
+GOOD = "rather_good"
+
+
+def effects_step(state: RunState) -> None:
+    from interactmodel.combine import rubin
+    from interactmodel.effects import comparisons, predictions
+
+    settings = state.settings
+    level, seed = settings.level, settings.seed
+    bayes_rows, ml_rows = [], []
+    for partner, start, end in HEADLINE_CONTRASTS:
+        pair = (start, end)
+        bayes = comparisons(
+            state.bayes, "frequency", contrast=pair, quantity="cumulative", level=level, seed=seed
+        )
+        bayes_rows.append(bayes.assign(partner=partner, engine="bayes"))
+        per_fit = [
+            comparisons(fit, "frequency", contrast=pair, quantity="cumulative", level=level)
+            for fit in state.ml_fits[partner]
+        ]
+        pooled = rubin(
+            np.vstack([c["estimate"].to_numpy() for c in per_fit]),
+            np.vstack([c["std_error"].to_numpy() ** 2 for c in per_fit]),
+            level,
+        )
+        ml = per_fit[0][["term", "contrast", "quantity", "outcome"]].copy()
+        ml["estimate"], ml["std_error"] = pooled["estimate"], pooled["se"]
+        ml["lower"], ml["upper"] = pooled["lower"], pooled["upper"]
+        ml_rows.append(ml.assign(partner=partner, engine="ml (Rubin-pooled)"))
+    state.tables["effects"] = pd.concat(bayes_rows + ml_rows, ignore_index=True)
+    state.tables["effects_sequential"] = comparisons(
+        state.bayes,
+        "frequency",
+        contrast="sequential",
+        quantity=["cumulative", "expected"],
+        level=level,
+        seed=seed,
+    )
+    state.tables["positive_share_by_partner"] = predictions(
+        state.bayes, by="partner", quantity="cumulative", level=level, seed=seed
+    )
+
+
+def trends_step(state: RunState, out: Path) -> None:
+    from interactmodel.plots import plot_trends
+    from interactmodel.trends import trend_frame, trend_lines
+
+    figures = out / "figures"
+    figures.mkdir(parents=True, exist_ok=True)
+    lines = []
+    for partner in article.PARTNERS:
+        frame = trend_frame(
+            partner, result=state.bayes, reconstructions=state.reconstructions, seed=0
+        )
+        state.tables[f"trends_{partner}"] = frame
+        figure = plot_trends(frame)
+        figure.savefig(figures / f"trends_{partner}.png", dpi=120, bbox_inches="tight")
+        lines.append(trend_lines(partner))
+    state.tables["trend_lines"] = pd.concat(lines, ignore_index=True)
+
+
+def checks_step(state: RunState, out: Path) -> None:
+    from interactmodel.checks import article_checks, posterior_predictive_tables
+    from interactmodel.plots import plot_posterior_predictive
+
+    settings = state.settings
+    state.tables["article_checks"] = article_checks(
+        state.bayes, state.reconstructions, level=settings.level, seed=settings.seed
+    )
+    ppc = posterior_predictive_tables(
+        state.bayes, state.reconstructions, level=settings.level, seed=settings.seed
+    )
+    state.tables["posterior_predictive_tables"] = ppc
+    figure = plot_posterior_predictive(ppc)
+    figure.savefig(out / "figures" / "posterior_predictive.png", dpi=120, bbox_inches="tight")
+
+
+def scenarios_step(state: RunState, out: Path) -> None:
+    from interactmodel.plots_simulation import plot_simulation
+    from interactmodel.scenario import EXAMPLES_DIR, load_scenario
+    from interactmodel.simulation import simulate
+
+    frames = []
+    for path in sorted(EXAMPLES_DIR.glob("*.toml")):
+        scenario = load_scenario(path)
+        simulation = simulate(state.bayes, scenario, seed=state.settings.seed)
+        frames.append(simulation.summary().assign(scenario_file=path.name))
+        figure = plot_simulation(simulation)
+        figure.savefig(out / "figures" / f"scenario_{path.stem}.png", dpi=120, bbox_inches="tight")
+    state.tables["scenarios"] = pd.concat(frames, ignore_index=True)
+
+
+def fits_step(state: RunState, out: Path) -> None:
+    from interactmodel.io import save
+
+    save(state.bayes, out / "fits" / "article_model")
+    for partner, fits in state.ml_fits.items():
+        save(fits[0], out / "fits" / f"ml_{partner}_reconstruction_1")
 
 
 # ----------------------------------------------------------------------------- output
