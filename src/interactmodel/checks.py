@@ -111,6 +111,16 @@ def _share(p: str, rows: tuple[int, ...], cols: Sequence[int] = range(5)) -> Cal
     return value
 
 
+def _row_part(p: str, q: int, cols: Sequence[int]) -> Callable[[Tables], np.ndarray]:
+    """Sum of some row percentages of one row (the text's '13% = 2 + 11')."""
+    return lambda t: _row_percent(t[p])[:, q, list(cols)].sum(axis=1)
+
+
+def _constant(value: float) -> Callable[[Tables], np.ndarray]:
+    """A printed number that does not depend on the data (one value per table draw)."""
+    return lambda t: np.full(next(iter(t.values())).shape[0], value)
+
+
 def _column_share(p: str, cols: Sequence[int]) -> Callable[[Tables], np.ndarray]:
     return lambda t: 100 * t[p][:, :, list(cols)].sum(axis=(1, 2)) / t[p].sum(axis=(1, 2))
 
@@ -269,7 +279,7 @@ def _mixed_row_specs() -> list[_Spec]:
                 "Results; Table 2",
                 "business",
                 float(figures.loc[figure_id, "value"]),
-                lambda t, cols=cols: _row_percent(t["business"])[:, 2, cols].sum(axis=1),
+                _row_part("business", 2, cols),
                 True,
                 cells=len(cols),
             )
@@ -323,7 +333,7 @@ def _share_specs() -> list[_Spec]:
                 "text vs text",
                 partner,
                 b,
-                lambda t, a=a: np.full(next(iter(t.values())).shape[0], a),
+                _constant(a),
                 True,
                 decimals=1,
                 contradiction=f"two printed values of the share of positive {partner} ratings: "
@@ -409,9 +419,7 @@ def _sample_specs(tolerance: dict[str, float]) -> list[_Spec]:
                 f"{table} note: 'a sociological survey of 245 NGOs'",
                 partner,
                 245.0,
-                lambda t, n=audit.smallest_consistent_total: np.full(
-                    next(iter(t.values())).shape[0], float(n)
-                ),
+                _constant(float(audit.smallest_consistent_total or np.nan)),
                 True,
                 contradiction=None if audit.consistent_at_stated_n else audit.verdict,
                 note=f"recomputed = smallest consistent total; reconstructions use a tolerance "
@@ -705,6 +713,15 @@ def article_checks(
         ``recomputed_min``, ``recomputed_max``, ``feasible_min``, ``feasible_max``, ``model``,
         ``lower``, ``upper``, ``verdict`` (one of :data:`VERDICTS`, rules in the module
         docstring) and ``note``.
+
+    Examples
+    --------
+    >>> table = article_checks().set_index("check")
+    >>> row = table.loc["Figure 3 positive curve sums to 200"]
+    >>> float(row["recomputed"]), row["verdict"]
+    (200.0, 'reproduced')
+    >>> table.loc["positive_state_sample: share of state ratings in rows 4+5", "verdict"]
+    'contradicts_article'
     """
     from interactmodel.effects import _check_level
 
@@ -727,6 +744,7 @@ def article_checks(
     tail = (1 - level) / 2
     rows = []
     for spec in _all_specs(tolerance):
+        recomputed: np.ndarray | None
         if spec.printed_only:
             recomputed = spec.value(printed)
         elif recs is not None:

@@ -588,6 +588,21 @@ def predictions(
     DataFrame
         Grid (or ``by``) columns, ``quantity``, ``outcome``, ``estimate``, ``std_error``,
         ``lower``, ``upper``; ``attrs["method"]`` says how the interval was made.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from interactmodel.spec import OrdinalModel
+    >>> levels = ["bad", "mixed", "good"]
+    >>> data = pd.DataFrame({
+    ...     "quality": pd.Categorical(["bad", "mixed", "good", "good", "bad", "good"] * 5,
+    ...                               levels, ordered=True),
+    ...     "contact": ["rare", "rare", "rare", "often", "often", "often"] * 5,
+    ... })
+    >>> result = OrdinalModel("quality ~ contact").fit(data)
+    >>> out = predictions(result, {"contact": ["rare", "often"]}, quantity="expected")
+    >>> out[["contact", "outcome"]].astype(str).values.tolist()
+    [['rare', 'expected'], ['often', 'expected']]
     """
     _engine(result)
     level = _check_level(level)
@@ -777,6 +792,21 @@ def comparisons(
     DataFrame
         ``term`` (the variable), ``contrast`` ("to - from" or "to / from"), the ``by`` or row
         columns, ``quantity``, ``outcome``, ``estimate``, ``std_error``, ``lower``, ``upper``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from interactmodel.spec import OrdinalModel
+    >>> levels = ["bad", "mixed", "good"]
+    >>> data = pd.DataFrame({
+    ...     "quality": pd.Categorical(["bad", "mixed", "good", "good", "bad", "good"] * 5,
+    ...                               levels, ordered=True),
+    ...     "contact": ["rare", "rare", "rare", "often", "often", "often"] * 5,
+    ... })
+    >>> result = OrdinalModel("quality ~ contact").fit(data)
+    >>> ame = comparisons(result, "contact", contrast=("rare", "often"), quantity="cumulative")
+    >>> ame[["contrast", "outcome"]].values.tolist()
+    [['often - rare', 'mixed'], ['often - rare', 'good']]
     """
     _engine(result)
     level = _check_level(level)

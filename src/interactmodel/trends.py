@@ -171,7 +171,7 @@ def polynomial_trend(y: Sequence[float], degree: int) -> dict[str, Any]:
     Examples
     --------
     >>> fit = polynomial_trend([1.0, 4.0, 9.0, 16.0, 25.0], 2)
-    >>> [round(c, 10) for c in fit["coefficients"]], round(fit["r_squared"], 12)
+    >>> [abs(round(float(c), 10)) for c in fit["coefficients"]], round(fit["r_squared"], 12)
     ([0.0, 0.0, 1.0], 1.0)
     """
     values = np.asarray(y, dtype=float)
