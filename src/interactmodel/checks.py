@@ -761,7 +761,8 @@ def article_checks(
         if spec.partner in model_draws and not spec.printed_only:
             values = spec.value({spec.partner: model_draws[spec.partner]})
             point = spec.value({spec.partner: model_points[spec.partner]})
-            model = float(np.nanmean(point))
+            # Bayes: mean of the posterior predictive; ML: the expected table at the estimate
+            model = float(np.nanmean(values if result.engine == "bayes" else point))
             lower, upper = (float(v) for v in np.nanquantile(values, [tail, 1 - tail]))
             interval = (lower, upper)
         elif recomputed is not None and recs is not None and recomputed.size > 1:
