@@ -358,3 +358,18 @@ def test_brant_rows(fitted):
     assert by[("term", "size")].chi2 == pytest.approx(by[("coefficient", "size")].chi2)
     assert (table["kind"] == "coefficient").sum() == 4
     assert np.all((table["p_value"] >= 0) & (table["p_value"] <= 1))
+
+
+def test_a_factor_nested_in_another_is_named_not_a_numpy_error():
+    # contact levels belong to one partner each, so partner + contact has more columns than cells
+    frame = pd.DataFrame(
+        {
+            "y": pd.Categorical(list("abcabcabcabc"), categories=list("abc"), ordered=True),
+            "partner": ["state"] * 6 + ["business"] * 6,
+            "contact": ["rare", "often"] * 3 + ["none", "regular"] * 3,
+        }
+    )
+    before = frame.copy(deep=True)
+    with pytest.raises(FitError, match=r"'contact\[T\.\w+\]' are linear combinations"):
+        OrdinalModel("y ~ partner + contact").fit(frame)
+    pd.testing.assert_frame_equal(frame, before)

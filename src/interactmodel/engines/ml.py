@@ -319,7 +319,10 @@ def _check_rank(design: Design, X: np.ndarray, W: np.ndarray, names: list[str]) 
         return
     r = linalg.qr(matrix, mode="r")[0]
     scale = np.maximum(np.linalg.norm(matrix, axis=0), 1e-300)
-    dependent = np.abs(np.diag(r)) / scale < 1e-9
+    # with fewer cells than columns, R has fewer diagonal entries: the rest are dependent
+    diagonal = np.zeros(matrix.shape[1])
+    diagonal[: min(r.shape)] = np.abs(np.diag(r))
+    dependent = diagonal / scale < 1e-9
     if dependent.any():
         labels = ["(thresholds)", *names]
         aliased = [labels[i] for i in np.flatnonzero(dependent)]
