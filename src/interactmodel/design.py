@@ -614,6 +614,7 @@ def _model_matrix(
 
     if spec_or_rhs is None or (isinstance(spec_or_rhs, str) and not spec_or_rhs.strip()):
         return np.zeros((len(frame), 0)), (), None
+    frame = _text_as_object(frame)
     with warnings.catch_warnings():
         warnings.simplefilter("error", DataMismatchWarning)
         try:
@@ -633,6 +634,22 @@ def _model_matrix(
         keep = [i for i, n in enumerate(names) if n != "Intercept"]
         values, names = values[:, keep], [names[i] for i in keep]
     return np.ascontiguousarray(values), tuple(names), matrix.model_spec
+
+
+def _text_as_object(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text columns as object dtype, which formulaic codes as categorical with sorted levels.
+
+    formulaic passes a nullable ``"string"`` column through as if it were numeric (and the
+    matrix then fails with a raw "could not convert string to float"); R treats a character
+    vector as a factor with sorted levels, and so do we.
+    """
+    text = [c for c in frame.columns if isinstance(frame[c].dtype, pd.StringDtype)]
+    if not text:
+        return frame
+    frame = frame.copy()
+    for name in text:
+        frame[name] = frame[name].astype(object)
+    return frame
 
 
 def _mo_blocks(term: MonotonicTerm, cells: pd.DataFrame) -> list[MonotonicBlock]:

@@ -1,0 +1,57 @@
+"""Bad input across the public API: every case a clear error or warning of ours, input unchanged.
+
+One matrix of cases per entry point (``read_survey``, ``OrdinalModel(...)``, ``.fit`` with
+``engine="ml"`` and -- failing before any sampling -- ``engine="bayes"``, ``predict_proba``,
+``simulate`` and the command line).  Each case pins its message with ``match=``, checks that
+the exception is one of ours (:class:`~interactmodel.errors.InteractModelError`, so no raw
+pandas/formulaic/scipy error leaks through) and that the caller's frame is unchanged.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from interactmodel.spec import OrdinalModel
+
+QUALITY = ["bad", "mixed", "good"]
+
+
+def _ordered(values, levels=QUALITY):
+    return pd.Categorical(values, categories=levels, ordered=True)
+
+
+def small_frame(n: int = 60, seed: int = 0) -> pd.DataFrame:
+    """A little survey with an ordered outcome, a text factor, a number and integer weights."""
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "quality": _ordered(rng.choice(QUALITY, n)),
+            "label": pd.array(rng.choice(["b", "a", "c"], n), dtype="string"),
+            "x": rng.normal(size=n),
+            "w": rng.integers(1, 4, n).astype(float),
+        }
+    )
+
+
+# --------------------------------------------------------------------------- fixed bugs
+
+
+@pytest.mark.parametrize("dtype", ["string", "string[pyarrow]", "str", "object"])
+def test_text_column_used_bare_is_a_factor_with_sorted_levels(dtype):
+    """R codes a character vector as a factor with sorted levels; so must a pandas string."""
+    data = small_frame()
+    data["label"] = data["label"].astype(dtype)
+    before = data.copy(deep=True)
+    result = OrdinalModel("quality ~ label").fit(data)
+    as_factor = data.assign(label=pd.Categorical(data["label"].astype(object), ["a", "b", "c"]))
+    reference = OrdinalModel("quality ~ label").fit(as_factor)
+    assert list(result.params.index) == list(reference.params.index)
+    assert list(result.coefficients.index) == ["label[T.b]", "label[T.c]"]
+    np.testing.assert_allclose(result.params, reference.params, rtol=0, atol=1e-10)
+    new = data.iloc[:4]
+    np.testing.assert_allclose(
+        result.predict_proba(new)["probability"], reference.predict_proba(new)["probability"]
+    )
+    pd.testing.assert_frame_equal(data, before)
