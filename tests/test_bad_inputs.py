@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from interactmodel.errors import DataError, InteractModelError
 from interactmodel.spec import OrdinalModel
 
 QUALITY = ["bad", "mixed", "good"]
@@ -55,3 +56,19 @@ def test_text_column_used_bare_is_a_factor_with_sorted_levels(dtype):
         result.predict_proba(new)["probability"], reference.predict_proba(new)["probability"]
     )
     pd.testing.assert_frame_equal(data, before)
+
+
+def test_infinite_covariate_is_an_error_when_fitting_and_predicting():
+    """An inf reached scipy's QR ("array must not contain infs or NaNs") or gave NaN silently."""
+    data = small_frame()
+    data.loc[3, "x"] = np.inf
+    before = data.copy(deep=True)
+    with pytest.raises(DataError, match=r"column 'x' has 1 infinite value\(s\) inf \(rows 4\).*"
+                       r"before fitting") as info:  # fmt: skip
+        OrdinalModel("quality ~ x").fit(data)
+    assert isinstance(info.value, InteractModelError)
+    pd.testing.assert_frame_equal(data, before)
+    result = OrdinalModel("quality ~ x").fit(data.drop(index=3))
+    newdata = pd.DataFrame({"x": [0.0, -np.inf]})
+    with pytest.raises(DataError, match=r"infinite value\(s\) -inf \(rows 2\).*before predicting"):
+        result.predict_proba(newdata)

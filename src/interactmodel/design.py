@@ -462,14 +462,26 @@ def _require_columns(data: pd.DataFrame, names: Iterable[str], formula: str) -> 
             )
 
 
-def _check_complete(data: pd.DataFrame, names: Iterable[str]) -> None:
+def _check_complete(data: pd.DataFrame, names: Iterable[str], purpose: str = "fitting") -> None:
+    """Every value present and, in numeric columns, finite (an inf would give NaN estimates)."""
     for name in names:
-        missing = np.flatnonzero(data[name].isna().to_numpy())
+        series = data[name]
+        missing = np.flatnonzero(series.isna().to_numpy())
         if missing.size:
             raise DataError(
                 f"column {name!r} has {missing.size} missing value(s) (rows "
-                f"{format_rows((missing + 1).tolist())}); drop or fill those rows before fitting"
+                f"{format_rows((missing + 1).tolist())}); drop or fill those rows before {purpose}"
             )
+        if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+            values = series.to_numpy(dtype=float)
+            infinite = np.flatnonzero(np.isinf(values))
+            if infinite.size:
+                raise DataError(
+                    f"column {name!r} has {infinite.size} infinite value(s) "
+                    f"{format_values(values[infinite].tolist())} (rows "
+                    f"{format_rows((infinite + 1).tolist())}); the column must hold finite "
+                    f"numbers: correct or drop those rows before {purpose}"
+                )
 
 
 def _outcome_levels(series: pd.Series, name: str, levels: Sequence[Any] | None) -> tuple[Any, ...]:
@@ -872,7 +884,7 @@ def _transform(design: Design, newdata: pd.DataFrame, allow_unseen_groups: bool)
             f"newdata lacks the column(s) {format_values(missing)} the model uses"
             f"{_suggest(name, newdata.columns)}"
         )
-    _check_complete(newdata, enc.variables)
+    _check_complete(newdata, enc.variables, "predicting")
     frame = newdata[list(enc.variables)].reset_index(drop=True)
     group_names = {spec[1] for spec in enc.group_specs}
     for name, seen in enc.categorical_levels.items():
