@@ -47,6 +47,11 @@ class MonotonicArrays:
     active: np.ndarray
     n_steps: int
 
+    def taken(self) -> np.ndarray:
+        """(n_cells, D) indicator of the steps each cell has taken (0 rows where inactive)."""
+        taken = self.rank[:, None] > np.arange(self.n_steps)[None, :]
+        return (taken & (self.active[:, None] > 0)).astype(float)
+
 
 @dataclass(frozen=True, eq=False)
 class GroupArrays:
@@ -127,8 +132,7 @@ class ModelArrays(CellArrays):
         if self.X.shape[1]:
             named["X"] = self.X
         for m, block in enumerate(self.mo):
-            named[f"mo_rank_{m}"] = block.rank
-            named[f"mo_active_{m}"] = block.active
+            named[f"mo_taken_{m}"] = block.taken()
         for g, group in enumerate(self.groups):
             named[f"group_index_{g}"] = group.index
             named[f"group_Z_{g}"] = group.Z
@@ -423,6 +427,8 @@ class BayesResult:
         1 for an ordinary fit; M when M reconstructed data sets were pooled.
     timings : dict
         Seconds spent compiling and sampling.
+    row_weights : ndarray or None
+        The frequency weight of each input row (None without weights), for pointwise LOO.
     """
 
     idata: Any
@@ -440,6 +446,7 @@ class BayesResult:
     target_accept: float
     n_reconstructions: int = 1
     timings: dict[str, float] = field(default_factory=dict)
+    row_weights: np.ndarray | None = None
 
     # ------------------------------------------------------------ basics
 
@@ -566,6 +573,8 @@ class BayesResult:
             the model's covariates, ``level`` (ordered categorical), ``probability``
             (posterior mean), ``sd`` (posterior SD), ``lower``, ``upper``.
         """
+        if not allow_new_groups:
+            _check_seen_groups(self.design, newdata)
         cell_design = self.design.transform(newdata, allow_unseen_groups=allow_new_groups)
         sizes = tuple(len(g.levels) for g in self.design.groups)
         cells = CellArrays.from_design(cell_design, sizes)
@@ -603,14 +612,32 @@ class BayesResult:
         arviz.ELPDData
             ``elpd_loo``, ``se``, ``p_loo``, ``n_samples``, ``n_data_points`` (rows),
             ``warning``, ``scale``, ``good_k``; with ``pointwise=True`` also ``loo_i`` and
-            ``pareto_k`` per row of the data (rows of zero weight left out).
+            ``pareto_k`` per observation: per row of the data, a row of whole-number weight w
+            repeated w times (rows of zero weight left out), as in the expanded data.
         """
         if self.n_reconstructions > 1:
             raise FitError(
                 "loo() is not defined for a fit pooled over reconstructions (each has other "
                 "data); fit one reconstruction to compare models"
             )
-        return _collapsed_loo(self.idata, self.design, pointwise, scale)
+        return _collapsed_loo(self.idata, self.design, self.row_weights, pointwise, scale)
+
+
+def _check_seen_groups(design: Any, newdata: pd.DataFrame) -> None:
+    from interactmodel.errors import DataError, format_values
+
+    for group in design.groups:
+        if group.group not in newdata.columns:
+            continue  # design.transform names the missing column
+        values = newdata[group.group].astype(object).astype(str)
+        unseen = values[~values.isin(list(group.levels))]
+        if len(unseen):
+            raise DataError(
+                f"grouping factor {group.group!r} of newdata has level(s) "
+                f"{format_values(unseen.tolist())} not seen in the fit (seen: "
+                f"{format_values(group.levels)}); pass allow_new_groups=True to predict them as "
+                "new groups, with effects drawn from the fitted population"
+            )
 
 
 def _new_group_effects(
@@ -651,7 +678,9 @@ def _pooled_stats(values: np.ndarray, names: list[str], n_reconstructions: int) 
     )
 
 
-def _collapsed_loo(idata: Any, design: Any, pointwise: bool, scale: str) -> Any:
+def _collapsed_loo(
+    idata: Any, design: Any, row_weights: np.ndarray | None, pointwise: bool, scale: str
+) -> Any:
     import arviz as az
     import xarray as xr
     from arviz.stats.stats_utils import ELPDData
@@ -673,7 +702,7 @@ def _collapsed_loo(idata: Any, design: Any, pointwise: bool, scale: str) -> Any:
     data = [elpd, se, p_loo, n_samples, n_points, bool(pairs["warning"])]
     index = ["elpd_loo", "se", "p_loo", "n_samples", "n_data_points", "warning"]
     if pointwise:
-        pair_of_row = _pair_of_row(idata, design)
+        pair_of_row = _pair_of_row(idata, design, row_weights)
         data += [
             xr.DataArray(loo_i[pair_of_row], dims=["observation"], name="loo_i"),
             xr.DataArray(pairs["pareto_k"].to_numpy()[pair_of_row], dims=["observation"]),
@@ -684,12 +713,25 @@ def _collapsed_loo(idata: Any, design: Any, pointwise: bool, scale: str) -> Any:
     return ELPDData(data=data, index=index)
 
 
-def _pair_of_row(idata: Any, design: Any) -> np.ndarray:
-    """Index of each (positive-weight) row's (cell, outcome) pair."""
+def _pair_of_row(idata: Any, design: Any, row_weights: np.ndarray | None) -> np.ndarray:
+    """Index of the (cell, outcome) pair of each observation, in row order.
+
+    A row of whole-number frequency weight w stands for w observations (as in the expanded
+    data); rows of zero weight are left out.
+    """
     cell = idata.constant_data["pair_cell"].to_numpy()
     outcome = idata.constant_data["pair_outcome"].to_numpy()
     K = len(design.outcome_levels)
     lookup = np.full(design.counts.shape[0] * K, -1, dtype=np.int64)
     lookup[cell * K + outcome] = np.arange(cell.size)
-    rows = design.row_cell >= 0
-    return lookup[design.row_cell[rows] * K + design.row_outcome[rows]]
+    rows = np.flatnonzero(design.row_cell >= 0)
+    pair = lookup[design.row_cell[rows] * K + design.row_outcome[rows]]
+    if row_weights is None:
+        return pair
+    weights = np.asarray(row_weights, dtype=float)[rows]
+    if not np.all(weights == np.round(weights)):
+        raise FitError(
+            "pointwise LOO needs whole-number frequency weights (each row is then that many "
+            "observations); use loo(pointwise=False) for the totals of non-integer weights"
+        )
+    return np.repeat(pair, weights.astype(np.int64))

@@ -52,6 +52,11 @@ __all__ = [
 ]
 
 SUPPORTED_LINKS = ("logit", "probit")
+# NUTS adapts a dense mass matrix up to this many unconstrained parameters.  Thresholds and
+# group intercepts share a location (theta + c, r + c fit the data alike), a ridge that a
+# diagonal metric crosses with long trajectories: on data-rich groups dense adaptation cut the
+# mean leapfrog steps from ~490 to ~16 and raised the minimum ESS from ~400 to ~1700.
+DENSE_MASS_MAX_PARAMETERS = 100
 _SAMPLERS = ("numpyro", "pymc")
 
 # Fisher information about a location shift per observation of the latent variable: 1/3 for
@@ -177,34 +182,26 @@ def _vector_rv(name: str, priors: tuple[Prior, ...], dim: str) -> Any:
 
 
 def _log_category_probs(theta: Any, eta: Any, link: str) -> Any:
-    """log P(Y = k) for every cell, (n, K), stable in both tails.
+    """log P(Y = k) for every cell, (n, K), without cancellation in either tail.
 
-    Middle categories use log(F(a) - F(b)) = log F(a) + log1mexp(log F(b) - log F(a)) after
-    reflecting (a, b) -> (-b, -a) when the pair lies mostly in the upper tail, which leaves the
-    difference unchanged (F(-x) = 1 - F(x)) but avoids subtracting two numbers close to 1.
+    P(first) = F(z_1) and P(last) = 1 - F(z_{K-1}) = F(-z_{K-1}) come straight from the cdf of
+    the (reflected) argument; a middle category F(a) - F(b) is computed as F(-b) - F(-a) when
+    the pair lies mostly in the upper tail (a + b > 0), so two numbers close to 1 are never
+    subtracted.  One cdf per threshold and side and one log per category keeps the gradient
+    cheap: transcendental functions dominate the cost of the likelihood.
     """
     import pytensor.tensor as pt
 
     z = theta[None, :] - eta[:, None]  # (n, K-1)
     if link == "logit":
-
-        def log_cdf(x: Any) -> Any:
-            return -pt.softplus(-x)
-
+        cdf, sf = pt.sigmoid(z), pt.sigmoid(-z)
     else:
-
-        def log_cdf(x: Any) -> Any:
-            # erfc underflows below x = -37; the likelihood there is < 1e-300 anyway
-            return pt.log(0.5 * pt.erfc(-pt.maximum(x, -37.0) / np.sqrt(2.0)))
-
-    first = log_cdf(z[:, :1])
-    last = log_cdf(-z[:, -1:])
-    a, b = z[:, 1:], z[:, :-1]
-    flip = (a + b) > 0
-    a2, b2 = pt.switch(flip, -b, a), pt.switch(flip, -a, b)
-    log_a, log_b = log_cdf(a2), log_cdf(b2)
-    middle = log_a + pt.log1mexp(pt.minimum(log_b - log_a, -1e-12))
-    return pt.concatenate([first, middle, last], axis=1)
+        cdf, sf = 0.5 * pt.erfc(-z / np.sqrt(2.0)), 0.5 * pt.erfc(z / np.sqrt(2.0))
+    upper_tail = (z[:, 1:] + z[:, :-1]) > 0
+    middle = pt.switch(upper_tail, sf[:, :-1] - sf[:, 1:], cdf[:, 1:] - cdf[:, :-1])
+    probs = pt.concatenate([cdf[:, :1], middle, sf[:, -1:]], axis=1)
+    # underflow (|z| > 37 for probit, > 745 for logit) would give log(0)
+    return pt.log(pt.maximum(probs, 1e-300))
 
 
 def build_model(
@@ -250,7 +247,9 @@ def build_model(
         eta = pt.zeros(arrays.n_cells)
         if arrays.X.shape[1]:
             X = pm.Data("X", arrays.X)
-            eta = eta + pt.dot(X, _vector_rv("b", priors.b, "coef"))
+            # a broadcast product and sum, not pt.dot: XLA fuses it with the rest, while a tiny
+            # dot goes through a BLAS call whose per-call overhead dominates the gradient
+            eta = eta + pt.sum(X * _vector_rv("b", priors.b, "coef")[None, :], axis=1)
         if arrays.mo:
             b_mo = _vector_rv("b_mo", priors.b_mo, "mo_block")
             for m, block in enumerate(arrays.mo):
@@ -277,10 +276,9 @@ def _mo_term(m: int, block: Any, b: Any, prior: Prior) -> Any:
     steps = block.n_steps
     a = np.broadcast_to(np.asarray(prior.params["a"], dtype=float), (steps,)).copy()
     zeta = pm.Dirichlet(f"simplex_{m}", a=a)
-    rank = pm.Data(f"mo_rank_{m}", block.rank)
-    active = pm.Data(f"mo_active_{m}", block.active)
-    cumulative = pt.concatenate([pt.zeros(1), pt.cumsum(zeta)])
-    return b * steps * cumulative[rank] * active
+    # taken[i, j] = 1 when cell i is past step j, so sum_{j <= rank} zeta_j = taken @ zeta
+    taken = pm.Data(f"mo_taken_{m}", block.taken())
+    return b * steps * pt.sum(taken * zeta[None, :], axis=1)
 
 
 def _group_term(g: int, group: Any, sd_prior: Prior, cor_prior: Prior, centered: bool) -> Any:
@@ -404,6 +402,11 @@ def _jaxify_with_data_inputs(
 _STAT_FIELDS = ("diverging", "energy", "potential_energy", "num_steps", "accept_prob")
 
 
+def _n_unconstrained(model: Any) -> int:
+    point = model.initial_point()
+    return int(sum(np.size(point[v.name]) for v in model.value_vars))
+
+
 def _compile_numpyro(
     model: Any, tune: int, draws: int, chains: int, target_accept: float
 ) -> CompiledModel:
@@ -412,6 +415,7 @@ def _compile_numpyro(
 
     logp_fn, out_fn, out_names = _jaxify_with_data_inputs(model)
     n_values = len(model.value_vars)
+    dense = _n_unconstrained(model) <= DENSE_MASS_MAX_PARAMETERS
 
     def potential_fn_gen(*data: Any) -> Callable[[Any], Any]:
         return lambda z: -logp_fn(*z, *data)[0]
@@ -423,6 +427,7 @@ def _compile_numpyro(
             list(init),
             num_warmup=tune,
             target_accept_prob=target_accept,
+            dense_mass=dense,
             model_args=data,
             rng_key=key,
         )
@@ -523,7 +528,27 @@ def _run_pymc(
     model = compiled.model
     with model:
         pm.set_data({k: v for k, v in arrays.named_data().items() if k in compiled.data_names})
-    idata = pm.sample(
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="QuadPotentialFullAdapt is an experimental")
+        idata = _pymc_sample(model, draws, tune, chains, target_accept, seed, progressbar)
+    posterior = {name: idata.posterior[name].to_numpy() for name in compiled.out_names}
+    keep = ("diverging", "energy", "lp", "n_steps", "tree_depth", "acceptance_rate", "step_size")
+    stats = {k: idata.sample_stats[k].to_numpy() for k in keep if k in idata.sample_stats}
+    return posterior, stats
+
+
+def _pymc_sample(
+    model: Any,
+    draws: int,
+    tune: int,
+    chains: int,
+    target_accept: float,
+    seed: np.random.SeedSequence,
+    progressbar: bool,
+) -> Any:
+    import pymc as pm
+
+    return pm.sample(
         draws=draws,
         tune=tune,
         chains=chains,
@@ -534,11 +559,11 @@ def _run_pymc(
         progressbar=progressbar,
         compute_convergence_checks=False,
         nuts_sampler="pymc",
+        # the same metric as the numpyro path: dense for small models (see DENSE_MASS_...)
+        init="jitter+adapt_full"
+        if _n_unconstrained(model) <= DENSE_MASS_MAX_PARAMETERS
+        else "jitter+adapt_diag",
     )
-    posterior = {name: idata.posterior[name].to_numpy() for name in compiled.out_names}
-    keep = ("diverging", "energy", "lp", "n_steps", "tree_depth", "acceptance_rate", "step_size")
-    stats = {k: idata.sample_stats[k].to_numpy() for k in keep if k in idata.sample_stats}
-    return posterior, stats
 
 
 def _seed_sequence(seed: int | None) -> tuple[int, np.random.SeedSequence]:
@@ -705,10 +730,12 @@ def fit_design(
     prior_predictive: bool = False,
     posterior_predictive: bool = False,
     parameterization: str | Mapping[str, str] = "auto",
+    row_weights: np.ndarray | None = None,
 ) -> BayesResult:
     """Fit the Bayesian model to a collapsed :class:`~interactmodel.design.Design`.
 
-    See :func:`fit` for the parameters.
+    See :func:`fit` for the parameters; ``row_weights`` (the frequency weight of each input
+    row, or None) only serves pointwise LOO.
     """
     from interactmodel.bayes_result import add_predictive, parameter_table
 
@@ -764,6 +791,7 @@ def fit_design(
         seed=seed,
         target_accept=settings.target_accept,
         timings={"fit_seconds": elapsed, "sampling_seconds": out.seconds},
+        row_weights=row_weights,
     )
 
 
@@ -892,4 +920,15 @@ def fit(
         prior_predictive=prior_predictive,
         posterior_predictive=posterior_predictive,
         parameterization=parameterization,
+        row_weights=_row_weights(data, weights),
     )
+
+
+def _row_weights(data: pd.DataFrame, weights: Any) -> np.ndarray | None:
+    """The weight of each row (already validated by build_design), or None."""
+    if weights is None:
+        return None
+    values = data[weights] if isinstance(weights, str) else np.asarray(weights)
+    array = np.asarray(values, dtype=float).copy()
+    array.setflags(write=False)
+    return array
