@@ -72,3 +72,27 @@ def test_infinite_covariate_is_an_error_when_fitting_and_predicting():
     newdata = pd.DataFrame({"x": [0.0, -np.inf]})
     with pytest.raises(DataError, match=r"infinite value\(s\) -inf \(rows 2\).*before predicting"):
         result.predict_proba(newdata)
+
+
+def test_repeated_column_name_is_an_error_not_an_attribute_error():
+    """``data["x"]`` of a repeated name is a frame; it reached ``.dtype`` as an AttributeError."""
+    data = pd.concat([small_frame(), small_frame()[["x"]]], axis=1)
+    before = data.copy(deep=True)
+    with pytest.raises(DataError, match=r"data has more than one column named 'x'; rename or drop"):
+        OrdinalModel("quality ~ x").fit(data)
+    pd.testing.assert_frame_equal(data, before)
+    result = OrdinalModel("quality ~ x").fit(small_frame())
+    newdata = pd.DataFrame([[0.1, 0.2]], columns=["x", "x"])
+    with pytest.raises(DataError, match=r"newdata has more than one column named 'x'"):
+        result.predict_proba(newdata)
+
+
+def test_numeric_covariate_given_as_text_when_predicting():
+    """It gave formulaic's "generated columns that are inconsistent with specification"."""
+    result = OrdinalModel("quality ~ x").fit(small_frame())
+    newdata = pd.DataFrame({"x": ["1.5"]})
+    with pytest.raises(DataError, match=r"column 'x' of newdata has dtype .* \(values '1\.5'\) but "
+                       r"was numeric \(float64\).*pd\.to_numeric") as info:  # fmt: skip
+        result.predict_proba(newdata)
+    assert isinstance(info.value, InteractModelError)
+    pd.testing.assert_frame_equal(newdata, pd.DataFrame({"x": ["1.5"]}))

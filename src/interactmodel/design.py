@@ -462,6 +462,31 @@ def _require_columns(data: pd.DataFrame, names: Iterable[str], formula: str) -> 
             )
 
 
+def _check_unique_columns(data: pd.DataFrame, names: Iterable[str], what: str) -> None:
+    """One column per name used: ``data[name]`` of a repeated name is a frame, not a column."""
+    repeated = [name for name in dict.fromkeys(names) if int((data.columns == name).sum()) > 1]
+    if repeated:
+        raise DataError(
+            f"{what} has more than one column named {format_values(repeated)}; rename or drop "
+            "the copies so that each name the model uses picks one column"
+        )
+
+
+def _check_numeric(design: Design, frame: pd.DataFrame) -> None:
+    """Columns that were numbers in the fit must be numbers in new data (not text like "1.5")."""
+    for name in design.encoding.variables:
+        fitted = design.cells[name]
+        if name in design.encoding.categorical_levels or not pd.api.types.is_numeric_dtype(fitted):
+            continue
+        given = frame[name]
+        if not pd.api.types.is_numeric_dtype(given) or pd.api.types.is_bool_dtype(given):
+            raise DataError(
+                f"column {name!r} of newdata has dtype {given.dtype} (values "
+                f"{format_values(given.tolist(), limit=3)}) but was numeric ({fitted.dtype}) when "
+                f"the model was fitted; convert it, e.g. pd.to_numeric(newdata[{name!r}])"
+            )
+
+
 def _check_complete(data: pd.DataFrame, names: Iterable[str], purpose: str = "fitting") -> None:
     """Every value present and, in numeric columns, finite (an inf would give NaN estimates)."""
     for name in names:
@@ -787,6 +812,8 @@ def build_design(
         _check_fixed_term(nominal_rhs, f"nominal={nominal!r}")
     variables = _all_variables(parsed, nominal_rhs)
     _require_columns(data, [parsed.outcome, *variables], parsed.formula)
+    used = [parsed.outcome, *variables, *([weights] if isinstance(weights, str) else [])]
+    _check_unique_columns(data, used, "data")
     w, weight_name = _weight_vector(data, weights)
     _check_complete(data, [parsed.outcome, *variables])
     y, outcome_levels = _outcome_codes(
@@ -884,6 +911,7 @@ def _transform(design: Design, newdata: pd.DataFrame, allow_unseen_groups: bool)
             f"newdata lacks the column(s) {format_values(missing)} the model uses"
             f"{_suggest(name, newdata.columns)}"
         )
+    _check_unique_columns(newdata, enc.variables, "newdata")
     _check_complete(newdata, enc.variables, "predicting")
     frame = newdata[list(enc.variables)].reset_index(drop=True)
     group_names = {spec[1] for spec in enc.group_specs}
@@ -897,6 +925,7 @@ def _transform(design: Design, newdata: pd.DataFrame, allow_unseen_groups: bool)
                 f"not seen when the model was fitted (seen: {format_values(seen)}); "
                 "predictions are only defined for those levels"
             )
+    _check_numeric(design, frame)
     frame = _align_categories(
         frame, enc.categorical_levels, group_names if allow_unseen_groups else set()
     )
