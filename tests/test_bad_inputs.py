@@ -96,3 +96,32 @@ def test_numeric_covariate_given_as_text_when_predicting():
         result.predict_proba(newdata)
     assert isinstance(info.value, InteractModelError)
     pd.testing.assert_frame_equal(newdata, pd.DataFrame({"x": ["1.5"]}))
+
+
+SCENARIO_TOML = """
+partner = "state"
+[baseline]
+distribution = {very_rarely = 0.5, once_a_year = 0.5}
+[[interventions]]
+type = "move"
+from = "once_a_year"
+to = "once_a_quarter"
+share = 0.3
+"""
+
+
+def test_scenario_file_not_utf8_or_a_folder(tmp_path):
+    """A cp1251 scenario reached the user as a raw UnicodeDecodeError; a folder "did not exist"."""
+    from interactmodel.errors import ScenarioError
+    from interactmodel.scenario import load_scenario
+
+    cp1251 = tmp_path / "cp1251.toml"
+    cp1251.write_bytes((SCENARIO_TOML + 'description = "Сценарий: чаще"\n').encode("cp1251"))
+    with pytest.raises(ScenarioError, match=r"cp1251\.toml is not UTF-8 text \(the byte 0xd1 .*"
+                       r"TOML files must be UTF-8; save it as UTF-8"):  # fmt: skip
+        load_scenario(cp1251)
+    with pytest.raises(ScenarioError, match=r"is a folder, not a scenario file"):
+        load_scenario(tmp_path)
+    with_bom = tmp_path / "bom.toml"
+    with_bom.write_text(SCENARIO_TOML, encoding="utf-8-sig")  # what Windows Notepad may save
+    assert load_scenario(with_bom).partner == "state"

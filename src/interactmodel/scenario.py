@@ -261,10 +261,22 @@ def load_scenario(path: str | Path) -> Scenario:
     'state'
     """
     path = Path(path)
+    if path.is_dir():
+        raise ScenarioError(
+            f"{path} is a folder, not a scenario file; give the path of a .toml file"
+        )
     if not path.is_file():
         raise ScenarioError(f"scenario file {path} does not exist; give the path of a .toml file")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        # utf-8-sig: Windows Notepad may put a byte-order mark first, which tomllib rejects
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        # TOML files are UTF-8 by definition; a cp1251 file from a Russian/Kazakh Windows is not
+        raise ScenarioError(
+            f"{path} is not UTF-8 text (the byte 0x{exc.object[exc.start]:02x} at position "
+            f"{exc.start} cannot be decoded), and TOML files must be UTF-8; save it as UTF-8 "
+            "(in Notepad: Save as, Encoding UTF-8)"
+        ) from exc
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{path} is not valid TOML: {exc}") from exc
     return _parse(data, str(path))
