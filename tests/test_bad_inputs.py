@@ -125,3 +125,34 @@ def test_scenario_file_not_utf8_or_a_folder(tmp_path):
     with_bom = tmp_path / "bom.toml"
     with_bom.write_text(SCENARIO_TOML, encoding="utf-8-sig")  # what Windows Notepad may save
     assert load_scenario(with_bom).partner == "state"
+
+
+@pytest.mark.parametrize(
+    ("writer", "message"),
+    [
+        (lambda frame, path: frame.to_parquet(path), r"is a Parquet file, not CSV text\. Fix: "
+         r"rename it to \.parquet"),
+        (lambda frame, path: __import__("pyreadstat").write_sav(frame, path),
+         r"is an SPSS \.sav file, not CSV text\. Fix: rename it to \.sav"),
+        (lambda frame, path: frame.to_csv(path, index=False, encoding="utf-16"),
+         r"holds NUL bytes, so it is a binary file or UTF-16 text.*encoding='utf-16'"),
+    ],
+    ids=["parquet", "sav", "utf16"],
+)  # fmt: skip
+def test_binary_file_named_csv_is_not_blamed_on_its_encoding(tmp_path, writer, message):
+    """These were "not UTF-8 text ... pass encoding='cp1251'", which sends the user astray."""
+    from interactmodel.survey import read_survey
+
+    frame = pd.DataFrame(
+        {"partner": ["state"] * 2, "frequency": ["rare", "often"], "quality": ["bad", "good"]}
+    )
+    path = tmp_path / "survey.csv"
+    writer(frame, path)
+    levels = {"quality": ["bad", "good"], "frequency": ["rare", "often"]}
+    with pytest.raises(DataError, match=message):
+        read_survey(path, levels=levels)
+    if "utf-16" in message:  # and a real UTF-16 file reads with its encoding
+        assert read_survey(path, levels=levels, encoding="utf-16")["quality"].tolist() == [
+            "bad",
+            "good",
+        ]

@@ -396,17 +396,36 @@ def _sniff_sep(path: Path, encoding: str) -> str:
     return max((";", "\t"), key=header.count) if (";" in header or "\t" in header) else ","
 
 
+#: how binary formats begin, and what to do with a file in one that is named as text
+_MAGIC = (
+    (b"PK\x03\x04", "a zip/Excel file", "rename it to .xlsx, or export it from Excel as CSV"),
+    (b"PAR1", "a Parquet file", "rename it to .parquet"),
+    (b"$FL2", "an SPSS .sav file", "rename it to .sav"),
+    (b"$FL3", "an SPSS .zsav file", "rename it to .zsav"),
+)
+
+
+def _refuse_binary(path: Path, head: bytes, encoding: str) -> None:
+    """A binary file named .csv/.tsv would otherwise be blamed on its text encoding."""
+    for magic, kind, fix in _MAGIC:
+        if head.startswith(magic):
+            raise DataError(f"file {str(path)!r} is {kind}, not CSV text. Fix: {fix}.")
+    wide = codecs.lookup(encoding).name.startswith(("utf-16", "utf-32"))  # NULs are normal there
+    if b"\x00" in head and not wide:
+        raise DataError(
+            f"file {str(path)!r} holds NUL bytes, so it is a binary file or UTF-16 text, not "
+            f"CSV in {encoding!r}. Fix: for UTF-16 text (Excel's 'Unicode text') pass "
+            f"encoding='utf-16'; otherwise save it as CSV, or give it the extension of its format."
+        )
+
+
 def _read_csv(
     path: Path, *, encoding: str | None, sep: str | None, text_columns: set[str]
 ) -> pd.DataFrame:
     enc = _csv_encoding(encoding)
     try:
         with path.open("rb") as handle:
-            if handle.read(4) == b"PK\x03\x04":
-                raise DataError(
-                    f"file {str(path)!r} is a zip/Excel file, not CSV text. "
-                    f"Fix: rename it to .xlsx, or export it from Excel as CSV."
-                )
+            _refuse_binary(path, handle.read(4096), enc)
         sep = sep or (_sniff_sep(path, enc) if path.suffix.lower() == ".csv" else "\t")
         header = pd.read_csv(path, nrows=0, sep=sep, encoding=enc)
         dtype = {col: str for col in header.columns if col in text_columns}
