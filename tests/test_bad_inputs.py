@@ -156,3 +156,30 @@ def test_binary_file_named_csv_is_not_blamed_on_its_encoding(tmp_path, writer, m
             "bad",
             "good",
         ]
+
+
+def test_complete_separation_warns_once_and_names_a_few_parameters():
+    """Each group's ratings lie wholly above the previous group's: estimates run off."""
+    from interactmodel.errors import SeparationWarning
+
+    rows = [("g0", "bad"), ("g0", "mixed")] * 3 + [("g1", "good")] * 6
+    data = pd.DataFrame(rows, columns=["group", "quality"]).assign(
+        quality=lambda d: _ordered(d["quality"])
+    )
+    before = data.copy(deep=True)
+    with pytest.warns(SeparationWarning, match=r"quasi-complete separation: group\[T\.g1\] = "
+                      r"\d+ run off towards infinity.*engine='bayes' with a prior") as record:  # fmt: skip
+        OrdinalModel("quality ~ group").fit(data)
+    assert len(record) == 1
+    pd.testing.assert_frame_equal(data, before)
+    # an id column as a factor separates every level; the warning stays one readable line
+    many = pd.DataFrame(
+        {
+            "org": [f"o{i:02d}" for i in range(20) for _ in range(2)],
+            "quality": _ordered(["bad", "mixed"] * 10 + ["good", "good"] * 10),
+        }
+    )
+    with pytest.warns(SeparationWarning, match=r"run off") as record:
+        OrdinalModel("quality ~ org").fit(many)
+    message = str(record[0].message)
+    assert message.count("org[T.") == 5 and "(and 5 more)" in message  # o10..o19 run off

@@ -426,7 +426,10 @@ def fit(spec: OrdinalModel, data: pd.DataFrame, weights: Any = None, **kwargs: A
 def _warn_problems(result: MLResult) -> None:
     separated = separated_parameters(result)
     if separated:
-        shown = ", ".join(f"{n} = {result.params[n]:.3g}" for n in separated)
+        # name a few: a factor with many sparse levels (an id column) can separate dozens
+        shown = ", ".join(f"{n} = {result.params[n]:.3g}" for n in separated[:5])
+        if len(separated) > 5:
+            shown += f" (and {len(separated) - 5} more)"
         warnings.warn(
             f"quasi-complete separation: {shown} run off towards infinity (Hessian condition "
             f"number {result.hessian_condition:.3g}); some combination of these predictors "
