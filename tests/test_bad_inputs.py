@@ -9,6 +9,8 @@ pandas/formulaic/scipy error leaks through) and that the caller's frame is uncha
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -99,6 +101,7 @@ def test_numeric_covariate_given_as_text_when_predicting():
 
 
 SCENARIO_TOML = """
+name = "quarterly"
 partner = "state"
 [baseline]
 distribution = {very_rarely = 0.5, once_a_year = 0.5}
@@ -183,3 +186,39 @@ def test_complete_separation_warns_once_and_names_a_few_parameters():
         OrdinalModel("quality ~ org").fit(many)
     message = str(record[0].message)
     assert message.count("org[T.") == 5 and "(and 5 more)" in message  # o10..o19 run off
+
+
+def _tiny_state_fit(n: int = 120, seed: int = 1):
+    """A quick ML fit of quality ~ frequency on the state scale (every contact level seen)."""
+    from interactmodel import article
+
+    rng = np.random.default_rng(seed)
+    levels = article.FREQUENCY_LEVELS["state"]
+    data = pd.DataFrame(
+        {
+            "quality": _ordered(rng.choice(article.QUALITY_LEVELS, n), article.QUALITY_LEVELS),
+            "frequency": _ordered(np.resize(levels, n), levels),
+        }
+    )
+    return OrdinalModel("quality ~ frequency").fit(data)
+
+
+def test_simulate_takes_a_scenario_dict_and_refuses_other_types(tmp_path):
+    """A dict (or anything not a path) reached Path() as a raw TypeError."""
+    import tomllib
+
+    from interactmodel.errors import ScenarioError
+    from interactmodel.simulation import simulate
+
+    result = _tiny_state_fit()
+    settings = tomllib.loads(SCENARIO_TOML)
+    before = copy.deepcopy(settings)
+    path = tmp_path / "s.toml"
+    path.write_text(SCENARIO_TOML, encoding="utf-8")
+    from_dict = simulate(result, settings, seed=3, n_draws=20).summary()
+    from_file = simulate(result, path, seed=3, n_draws=20).summary()
+    pd.testing.assert_frame_equal(from_dict, from_file)
+    assert settings == before
+    with pytest.raises(ScenarioError, match=r"scenario must be a Scenario, a dict of its settings "
+                       r"or the path of a \.toml file, got int"):  # fmt: skip
+        simulate(result, 3, seed=1, n_draws=10)

@@ -34,6 +34,7 @@ says so.
 from __future__ import annotations
 
 import functools
+import os
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -645,9 +646,23 @@ def _baseline(
     return baseline_from_fit(results, scenario.partner), _describe_baseline(scenario, text)
 
 
+def _as_scenario(scenario: Any) -> Scenario:
+    """A Scenario from a Scenario, a dict as ``tomllib`` would parse the file, or a path."""
+    if isinstance(scenario, Scenario):
+        return scenario
+    if isinstance(scenario, Mapping):
+        return Scenario.from_dict(scenario)
+    if isinstance(scenario, str | os.PathLike):
+        return load_scenario(scenario)
+    raise ScenarioError(
+        f"scenario must be a Scenario, a dict of its settings or the path of a .toml file, got "
+        f"{type(scenario).__name__}; see models/scenarios/ for examples"
+    )
+
+
 def simulate(
     result: Any,
-    scenario: Scenario | str | Path,
+    scenario: Scenario | Mapping[str, Any] | str | Path,
     *,
     seed: int | None = None,
     n_draws: int | None = None,
@@ -660,7 +675,8 @@ def simulate(
         A model of quality by contact ``frequency`` (and optionally ``region``, ``partner``).
         A list pools fits of one model (e.g. to several reconstructions of the article's
         tables) by stacking their parameter draws, ``n_draws`` split equally.
-    scenario : Scenario or path of a scenario TOML file
+    scenario : Scenario, dict or path of a scenario TOML file
+        A dict holds what the TOML file would (``Scenario.from_dict``).
     seed : int, optional
         Seeds the parameter draws and the sampling noise; the same seed gives the same numbers.
         None draws a seed and records it in the result (``.seed``).
@@ -692,8 +708,7 @@ def simulate(
     18306
     """
     results = _as_results(result)
-    if not isinstance(scenario, Scenario):
-        scenario = load_scenario(scenario)
+    scenario = _as_scenario(scenario)
     seed = _seed(seed)
     parameter_seed, noise_seed = np.random.SeedSequence(seed).generate_state(2)
     probs, regional = _probability_draws(results, scenario, n_draws, int(parameter_seed))
