@@ -1,0 +1,611 @@
+"""Simulation-based calibration (Talts et al. 2018) of the Bayesian engine.
+
+For each simulated data set: draw every parameter from the model's *documented* default
+priors (drawn here with numpy, independently of the engine's PyMC model), simulate ratings from
+the cumulative-link model (computed here, independently of the engine's likelihood), fit with
+``OrdinalModel(formula, link).fit(data, engine="bayes", ...)`` and record, for each parameter,
+the rank of the true value among L posterior draws thinned from the chains.  If the engine's
+prior, likelihood and sampler are right, each rank is uniform on 0..L; a histogram with a
+trough or hump, a slope, or a U shape says the posterior is too wide, biased, or too narrow.
+
+Models (data of the article's size, covariates drawn once and then held fixed, so that every
+data set has the same covariate cells and the engine's compiled sampler is reused):
+
+- ``article_logit``: ``quality ~ partner + mo(frequency):partner + (1 | region)``, cumulative
+  logit; 245 organisations x 2 partners = 490 ratings in 6 regions, each partner's contact
+  frequency on its own 5-level scale, drawn from the distribution implied by Tables 1-2.
+- ``probit_fixed``: ``quality ~ partner + x``, cumulative probit, the same 490 ratings with a
+  standardised numeric organisation-level covariate ``x``.
+
+Default priors (``interactmodel.priors``): thresholds normal(0, 2.5) each, ordered; b and the
+monotonic b normal(0, 2.5); simplex dirichlet(1); group sd halfnormal(1); group effects
+normal(0, sd).  The ordered thresholds' prior density is the product of the normal densities
+on the ordered region, i.e. the distribution of 4 sorted independent normal(0, 2.5) draws.
+
+Run::
+
+    .venv/bin/python -m benchmarks.sbc run --model article_logit --n-sims 200 --workers 2
+    .venv/bin/python -m benchmarks.sbc run --model probit_fixed --n-sims 200 --workers 2
+    .venv/bin/python -m benchmarks.sbc report
+
+``run`` appends one JSON line per data set to ``benchmarks/results/sbc_<model>_ranks.jsonl``
+(so a long run can be watched and resumed: data sets already in the file are skipped);
+``report`` writes ``benchmarks/results/sbc.md`` and the rank-histogram figures
+``benchmarks/results/sbc_<model>.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+RESULTS = Path(__file__).parent / "results"
+SEED = 20240517
+COVARIATE_SEED = 245
+N_ORGS = 245
+N_DRAWS_KEPT = 99  # L: ranks take the values 0..L, so L + 1 = 100 splits into 20 bins of 5
+N_BINS = 20
+THRESHOLD_SCALE = 2.5
+B_SCALE = 2.5
+SD_SCALE = 1.0
+
+#: sampler settings of every SBC fit (per chain); thinning keeps L of chains * draws
+SAMPLER = {"draws": 500, "tune": 500, "chains": 2, "nuts_sampler": "numpyro"}
+
+# --------------------------------------------------------------------------- SBC statistics
+
+
+def thin(draws: np.ndarray, n_keep: int = N_DRAWS_KEPT) -> np.ndarray:
+    """``n_keep`` equally spaced draws of the concatenated chains.
+
+    Parameters
+    ----------
+    draws : ndarray, shape (chain, draw) or (n,)
+    n_keep : int
+        L, the number of draws to keep; at most the number of draws.
+
+    Returns
+    -------
+    ndarray, shape (n_keep,)
+        Every ``n // n_keep``-th draw (from the start of each chain's block), which reduces the
+        autocorrelation that would otherwise make the ranks too concentrated (Talts et al.
+        2018, section 5.1).
+
+    Examples
+    --------
+    >>> thin(np.arange(20).reshape(2, 10), 4).tolist()
+    [0, 5, 10, 15]
+    """
+    flat = np.asarray(draws, dtype=float).reshape(-1)
+    if not 1 <= n_keep <= flat.size:
+        raise ValueError(f"n_keep={n_keep} must be between 1 and the {flat.size} draws")
+    stride = flat.size // n_keep
+    return flat[::stride][:n_keep]
+
+
+def rank_of(true: float, draws: np.ndarray, rng: np.random.Generator | None = None) -> int:
+    """The SBC rank: how many of ``draws`` are below ``true`` (0..len(draws)).
+
+    Ties (possible for discrete or clipped draws) are split uniformly at random with ``rng``,
+    so that the rank stays uniform under a correct posterior; without ``rng`` a tie counts
+    as "not below".
+
+    Examples
+    --------
+    >>> rank_of(0.5, np.array([0.1, 0.9, 0.3]))
+    2
+    """
+    draws = np.asarray(draws, dtype=float)
+    below = int(np.sum(draws < true))
+    ties = int(np.sum(draws == true))
+    if ties and rng is not None:
+        below += int(rng.integers(0, ties + 1))
+    return below
+
+
+def rank_counts(ranks: np.ndarray, n_draws: int = N_DRAWS_KEPT, n_bins: int = N_BINS) -> np.ndarray:
+    """Counts of ranks (0..n_draws) in ``n_bins`` bins of equal width.
+
+    ``n_draws + 1`` (the number of possible ranks) must be a multiple of ``n_bins``, so that
+    every bin holds the same number of rank values and has the same probability under
+    uniformity.
+    """
+    ranks = np.asarray(ranks)
+    if (n_draws + 1) % n_bins:
+        raise ValueError(
+            f"n_draws + 1 = {n_draws + 1} possible ranks do not split into {n_bins} equal bins; "
+            "choose n_bins dividing n_draws + 1"
+        )
+    if ranks.size and (ranks.min() < 0 or ranks.max() > n_draws):
+        raise ValueError(f"ranks must lie in 0..{n_draws}, got {ranks.min()}..{ranks.max()}")
+    width = (n_draws + 1) // n_bins
+    return np.bincount(ranks // width, minlength=n_bins)
+
+
+def uniformity_test(
+    ranks: np.ndarray, n_draws: int = N_DRAWS_KEPT, n_bins: int = N_BINS
+) -> tuple[float, int, float]:
+    """Pearson chi-square test that the binned ranks are uniform.
+
+    Returns
+    -------
+    statistic, degrees of freedom (n_bins - 1), p-value
+    """
+    counts = rank_counts(ranks, n_draws, n_bins)
+    result = stats.chisquare(counts)
+    return float(result.statistic), n_bins - 1, float(result.pvalue)
+
+
+def central_interval_covers(draws: np.ndarray, true: float, prob: float) -> bool:
+    """Whether ``true`` lies in the central ``prob`` interval (equal-tailed) of ``draws``."""
+    lower, upper = np.quantile(np.asarray(draws, dtype=float), [(1 - prob) / 2, (1 + prob) / 2])
+    return bool(lower <= true <= upper)
+
+
+def histogram_band(n_sims: int, n_bins: int = N_BINS, level: float = 0.99) -> tuple[int, int]:
+    """Central ``level`` range of one bin's count under uniformity, Binomial(n_sims, 1/n_bins)."""
+    dist = stats.binom(n_sims, 1.0 / n_bins)
+    return int(dist.ppf((1 - level) / 2)), int(dist.ppf((1 + level) / 2))
+
+
+# --------------------------------------------------------------------------- fixed covariates
+
+
+def _frequency_probabilities(partner: str) -> np.ndarray:
+    """P(frequency) implied by a table's row percentages and the assumed quality margins."""
+    from benchmarks.calibration_ml import expected_counts
+
+    counts = expected_counts(partner)
+    by_frequency = counts.groupby("frequency", observed=False)["weight"].sum()
+    return (by_frequency / by_frequency.sum()).to_numpy()
+
+
+#: region shares of the sample: the article's national NGO shares (Nur-Sultan 36%, Almaty
+#: 19%, Karaganda 17%, East Kazakhstan 15%) with "other regions" 13% split over the last two
+REGION_SHARES = (0.36, 0.19, 0.17, 0.15, 0.065, 0.065)
+
+
+def covariates(seed: int = COVARIATE_SEED) -> pd.DataFrame:
+    """The 490 fixed (organisation, partner) rows: partner, frequency, region, x."""
+    from interactmodel.article import FREQUENCY_LEVELS, PARTNERS, SAMPLE_REGIONS
+
+    rng = np.random.default_rng(seed)
+    region = rng.choice(len(SAMPLE_REGIONS), size=N_ORGS, p=REGION_SHARES)
+    x = rng.standard_normal(N_ORGS)
+    x = (x - x.mean()) / x.std()
+    frequency_codes, partner_codes = [], []
+    for p, partner in enumerate(PARTNERS):
+        levels = np.asarray(FREQUENCY_LEVELS[partner])
+        drawn = rng.choice(levels.size, size=N_ORGS, p=_frequency_probabilities(partner))
+        frequency_codes.append(levels[drawn])
+        partner_codes.append(np.full(N_ORGS, p))
+    all_frequencies = [f for partner in PARTNERS for f in FREQUENCY_LEVELS[partner]]
+    return pd.DataFrame(
+        {
+            "org_id": np.tile([f"org{i:03d}" for i in range(N_ORGS)], len(PARTNERS)),
+            "partner": pd.Categorical.from_codes(
+                np.concatenate(partner_codes), list(PARTNERS), ordered=True
+            ),
+            "frequency": pd.Categorical(
+                np.concatenate(frequency_codes), all_frequencies, ordered=True
+            ),
+            "region": pd.Categorical.from_codes(
+                np.tile(region, len(PARTNERS)), list(SAMPLE_REGIONS)
+            ),
+            "x": np.tile(x, len(PARTNERS)),
+        }
+    )
+
+
+# --------------------------------------------------------------------------- models
+
+
+def _sorted_thresholds(rng: np.random.Generator, n: int = 4) -> dict[str, float]:
+    from interactmodel.article import QUALITY_LEVELS
+
+    values = np.sort(rng.normal(0.0, THRESHOLD_SCALE, size=n))
+    labels = [f"{a}|{b}" for a, b in zip(QUALITY_LEVELS[:-1], QUALITY_LEVELS[1:], strict=True)]
+    return {f"threshold[{label}]": float(v) for label, v in zip(labels, values, strict=True)}
+
+
+def _mo_names(partner: str) -> tuple[str, list[str]]:
+    from interactmodel.article import FREQUENCY_LEVELS
+
+    block = f"mo(frequency):partner[{partner}]"
+    levels = FREQUENCY_LEVELS[partner]
+    steps = [f"{block}:simplex[{a}->{b}]" for a, b in zip(levels[:-1], levels[1:], strict=True)]
+    return block, steps
+
+
+def article_prior(rng: np.random.Generator) -> dict[str, float]:
+    """One draw of every parameter of the article model from its default priors."""
+    from interactmodel.article import PARTNERS, SAMPLE_REGIONS
+
+    params = _sorted_thresholds(rng)
+    params["partner[T.business]"] = float(rng.normal(0.0, B_SCALE))
+    for partner in PARTNERS:
+        block, _ = _mo_names(partner)
+        params[block] = float(rng.normal(0.0, B_SCALE))
+    for partner in PARTNERS:
+        _, steps = _mo_names(partner)
+        for name, share in zip(steps, rng.dirichlet(np.ones(len(steps))), strict=True):
+            params[name] = float(share)
+    sd = float(abs(rng.normal(0.0, SD_SCALE)))
+    params["sd(Intercept | region)"] = sd
+    for region in SAMPLE_REGIONS:
+        params[f"r_region[{region},Intercept]"] = float(rng.normal(0.0, sd))
+    return params
+
+
+def article_eta(params: dict[str, float], data: pd.DataFrame) -> np.ndarray:
+    """eta of each row: partner effect + b * D * cumulative simplex share + region effect.
+
+    brms's ``mo()``: ``b * D * sum_{j <= rank} zeta_j`` with D = 4 steps, rank 0..4 of the
+    row's frequency on its partner's own scale.
+    """
+    from interactmodel.article import FREQUENCY_LEVELS
+
+    eta = params["partner[T.business]"] * (data["partner"] == "business").to_numpy(float)
+    for partner, levels in FREQUENCY_LEVELS.items():
+        block, steps = _mo_names(partner)
+        cumulative = np.concatenate([[0.0], np.cumsum([params[s] for s in steps])])
+        rows = (data["partner"] == partner).to_numpy()
+        rank = pd.Categorical(data["frequency"][rows].astype(str), list(levels)).codes
+        eta[rows] += params[block] * len(steps) * cumulative[rank]
+    effects = np.array([params[f"r_region[{r},Intercept]"] for r in data["region"].astype(str)])
+    return eta + effects
+
+
+def probit_prior(rng: np.random.Generator) -> dict[str, float]:
+    """One draw of the probit model's parameters from the default priors."""
+    params = _sorted_thresholds(rng)
+    params["partner[T.business]"] = float(rng.normal(0.0, B_SCALE))
+    params["x"] = float(rng.normal(0.0, B_SCALE))
+    return params
+
+
+def probit_eta(params: dict[str, float], data: pd.DataFrame) -> np.ndarray:
+    business = (data["partner"] == "business").to_numpy(float)
+    return params["partner[T.business]"] * business + params["x"] * data["x"].to_numpy(float)
+
+
+@dataclass(frozen=True)
+class SBCModel:
+    """A model to calibrate: formula, link, prior sampler and linear predictor."""
+
+    name: str
+    formula: str
+    link: str
+    draw_prior: Callable[[np.random.Generator], dict[str, float]]
+    eta: Callable[[dict[str, float], pd.DataFrame], np.ndarray]
+
+
+MODELS = {
+    "article_logit": SBCModel(
+        "article_logit",
+        "quality ~ partner + mo(frequency):partner + (1 | region)",
+        "logit",
+        article_prior,
+        article_eta,
+    ),
+    "probit_fixed": SBCModel(
+        "probit_fixed", "quality ~ partner + x", "probit", probit_prior, probit_eta
+    ),
+}
+
+
+def simulate_ratings(
+    model: SBCModel, params: dict[str, float], data: pd.DataFrame, rng: np.random.Generator
+) -> pd.DataFrame:
+    """The covariates with a simulated ``quality`` column: P(Y <= k) = F(theta_k - eta)."""
+    from interactmodel.article import QUALITY_LEVELS
+
+    thresholds = np.array([v for k, v in params.items() if k.startswith("threshold[")])
+    eta = model.eta(params, data)
+    noise = rng.logistic(size=eta.size) if model.link == "logit" else rng.standard_normal(eta.size)
+    quality = np.searchsorted(thresholds, eta + noise)
+    out = data.copy()
+    out["quality"] = pd.Categorical.from_codes(quality, list(QUALITY_LEVELS), ordered=True)
+    return out
+
+
+# --------------------------------------------------------------------------- one data set
+
+
+def _limit_threads() -> None:
+    # two worker processes share two cores: one XLA thread each, not one per core per process
+    os.environ.setdefault(
+        "XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+    )
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+def sbc_replicate(task: tuple[str, int, int, dict[str, Any]]) -> dict[str, Any]:
+    """Prior draw, simulated data, fit, ranks and interval coverage for one data set."""
+    from interactmodel import OrdinalModel
+
+    model_name, seed, replicate, sampler = task
+    model = MODELS[model_name]
+    prior_seed, data_seed, fit_seed, tie_seed = np.random.SeedSequence([seed, replicate]).spawn(4)
+    params = model.draw_prior(np.random.default_rng(prior_seed))
+    data = simulate_ratings(model, params, covariates(), np.random.default_rng(data_seed))
+    start = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit = OrdinalModel(model.formula, link=model.link).fit(
+            data, engine="bayes", seed=int(fit_seed.generate_state(1)[0]), **sampler
+        )
+    seconds = time.perf_counter() - start
+    draws = fit.draws_frame()
+    tie_rng = np.random.default_rng(tie_seed)
+    ranks, cover50, cover90 = {}, {}, {}
+    for name, true in params.items():
+        chains = draws.pivot(index="draw", columns="chain", values=name).to_numpy().T
+        ranks[name] = rank_of(true, thin(chains, N_DRAWS_KEPT), tie_rng)
+        cover50[name] = central_interval_covers(chains, true, 0.5)
+        cover90[name] = central_interval_covers(chains, true, 0.9)
+    diag = fit.diagnostics
+    summary = fit.summary()
+    return {
+        "model": model_name,
+        "replicate": replicate,
+        "true": params,
+        "rank": ranks,
+        "cover50": cover50,
+        "cover90": cover90,
+        "divergences": int(np.asarray(fit.idata.sample_stats["diverging"]).sum()),
+        "max_r_hat": float(summary["r_hat"].max()),
+        "min_ess_bulk": float(summary["ess_bulk"].min()),
+        "min_ess_tail": float(summary["ess_tail"].min()),
+        "converged": bool(diag.get("converged", True)),
+        "category_counts": np.bincount(data["quality"].cat.codes, minlength=5).tolist(),
+        "warnings": sorted({type(w.message).__name__ for w in caught}),
+        "seconds": seconds,
+        "sampler": sampler,
+    }
+
+
+# --------------------------------------------------------------------------- running
+
+
+def ranks_path(model: str, out: Path = RESULTS) -> Path:
+    return out / f"sbc_{model}_ranks.jsonl"
+
+
+def load_records(model: str, out: Path = RESULTS) -> list[dict[str, Any]]:
+    path = ranks_path(model, out)
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def run(
+    model: str,
+    n_sims: int,
+    seed: int = SEED,
+    workers: int = 2,
+    out: Path = RESULTS,
+    sampler: dict[str, Any] | None = None,
+) -> None:
+    """Fit data sets 0..n_sims-1 not yet in the ranks file, appending one line each."""
+    sampler = dict(SAMPLER if sampler is None else sampler)
+    out.mkdir(parents=True, exist_ok=True)
+    done = {r["replicate"] for r in load_records(model, out)}
+    todo = [(model, seed, i, sampler) for i in range(n_sims) if i not in done]
+    print(f"{model}: {len(done)} data sets done, {len(todo)} to go", flush=True)
+    _limit_threads()
+    start = time.perf_counter()
+    with ranks_path(model, out).open("a") as sink:
+        if workers > 1:
+            with get_context("spawn").Pool(workers) as pool:
+                for k, record in enumerate(pool.imap_unordered(sbc_replicate, todo), 1):
+                    _write(sink, record, k, len(todo), start)
+        else:
+            for k, task in enumerate(todo, 1):
+                _write(sink, sbc_replicate(task), k, len(todo), start)
+
+
+def _write(sink: Any, record: dict[str, Any], k: int, total: int, start: float) -> None:
+    sink.write(json.dumps(record) + "\n")
+    sink.flush()
+    if k == 1 or k % 10 == 0 or k == total:
+        elapsed = time.perf_counter() - start
+        print(
+            f"  {k}/{total} data sets, {elapsed:.0f} s, last fit {record['seconds']:.1f} s, "
+            f"{record['divergences']} divergences",
+            flush=True,
+        )
+
+
+# --------------------------------------------------------------------------- report
+
+
+def parameter_table(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """Per parameter: chi-square uniformity of the ranks and 50%/90% interval coverage."""
+    names = list(records[0]["rank"])
+    n = len(records)
+    rows = []
+    for name in names:
+        ranks = np.array([r["rank"][name] for r in records])
+        chi2, df, p = uniformity_test(ranks)
+        c50 = np.mean([r["cover50"][name] for r in records])
+        c90 = np.mean([r["cover90"][name] for r in records])
+        rows.append(
+            {
+                "parameter": name,
+                "n": n,
+                "chi2": chi2,
+                "df": df,
+                "p_uniform": p,
+                "mean_rank": ranks.mean() / N_DRAWS_KEPT,
+                "cover50": c50,
+                "cover50_se": np.sqrt(0.25 / n),
+                "cover90": c90,
+                "cover90_se": np.sqrt(0.09 / n),
+                "passes": bool(p > 0.01 and 0.86 <= c90 <= 0.94),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def plot_ranks(records: list[dict[str, Any]], title: str, path: Path) -> None:
+    """One rank histogram per parameter with the 99% band of a uniform bin count."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(records[0]["rank"])
+    n_cols = 4
+    n_rows = -(-len(names) // n_cols)
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(4 * n_cols, 2.4 * n_rows), squeeze=False)
+    lo, hi = histogram_band(len(records))
+    width = (N_DRAWS_KEPT + 1) // N_BINS
+    edges = np.arange(N_BINS) * width
+    for ax, name in zip(axes.ravel(), names, strict=False):
+        counts = rank_counts(np.array([r["rank"][name] for r in records]))
+        ax.axhspan(lo, hi, color="0.85", zorder=0)
+        ax.axhline(len(records) / N_BINS, color="0.5", lw=0.8)
+        ax.bar(edges, counts, width=width, align="edge", color="tab:blue", edgecolor="white")
+        ax.set_title(name, fontsize=7)
+        ax.set_xlim(0, N_DRAWS_KEPT + 1)
+        ax.tick_params(labelsize=7)
+    for ax in axes.ravel()[len(names) :]:
+        ax.axis("off")
+    fig.suptitle(
+        f"{title}: SBC ranks of {len(records)} data sets among L = {N_DRAWS_KEPT} thinned draws "
+        f"({N_BINS} bins; grey: 99% range of a bin count under uniformity)",
+        fontsize=9,
+    )
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _fmt_table(frame: pd.DataFrame) -> str:
+    header = "| " + " | ".join(frame.columns) + " |"
+    rule = "|" + "|".join("---" for _ in frame.columns) + "|"
+    body = ["| " + " | ".join(str(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join([header, rule, *body])
+
+
+def model_section(model: SBCModel, records: list[dict[str, Any]], out: Path) -> list[str]:
+    """The report section of one model: fit health, table, figure."""
+    table = parameter_table(records)
+    figure = out / f"sbc_{model.name}.png"
+    plot_ranks(records, model.name, figure)
+    divergent = [r["divergences"] for r in records]
+    seconds = np.array([r["seconds"] for r in records])
+    shown = pd.DataFrame(
+        {
+            "parameter": table["parameter"],
+            "chi2 (19 df)": table["chi2"].map("{:.1f}".format),
+            "p uniform": table["p_uniform"].map("{:.3f}".format),
+            "mean rank / L": table["mean_rank"].map("{:.3f}".format),
+            "50% coverage": [
+                f"{100 * c:.1f}% (±{100 * s:.1f})"
+                for c, s in zip(table["cover50"], table["cover50_se"], strict=True)
+            ],
+            "90% coverage": [
+                f"{100 * c:.1f}% (±{100 * s:.1f})"
+                for c, s in zip(table["cover90"], table["cover90_se"], strict=True)
+            ],
+            "passes": table["passes"].map({True: "yes", False: "**no**"}),
+        }
+    )
+    failing = table[~table["passes"]]
+    n_params = len(table)
+    lines = [
+        f"## `{model.name}`: `{model.formula}` (link {model.link})",
+        "",
+        f"{len(records)} data sets; fits took median {np.median(seconds):.1f} s "
+        f"(max {seconds.max():.1f} s) each. Divergent transitions: "
+        f"{sum(d > 0 for d in divergent)} of {len(records)} fits had any "
+        f"(total {sum(divergent)}); max R-hat over fits "
+        f"{max(r['max_r_hat'] for r in records):.3f}; min bulk ESS "
+        f"{min(r['min_ess_bulk'] for r in records):.0f}; fits flagged not converged: "
+        f"{sum(not r['converged'] for r in records)}.",
+        "",
+        f"![rank histograms]({figure.name})",
+        "",
+        _fmt_table(shown),
+        "",
+        (
+            f"All {n_params} parameters pass (p > 0.01 and 90% coverage in [86%, 94%])."
+            if failing.empty
+            else "Not passing: " + ", ".join(failing["parameter"]) + "."
+        ),
+        f"With {n_params} parameters tested at the 0.01 level, the chance that at least one "
+        f"fails by chance alone under a perfect engine is {1 - 0.99**n_params:.0%} "
+        "(the tests are not independent, so this is a rough guide).",
+        "",
+    ]
+    return lines
+
+
+def report(out: Path = RESULTS) -> None:
+    """Write sbc.md and the figures from the ranks files present."""
+    lines = [
+        "# Simulation-based calibration of the Bayesian engine",
+        "",
+        f"Written by `python -m benchmarks.sbc report` on "
+        f"{datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} "
+        f"({platform.machine()}, Python {platform.python_version()}), from the rank files "
+        "`sbc_<model>_ranks.jsonl` made by `python -m benchmarks.sbc run ...` (see the module "
+        "docstring of `benchmarks/sbc.py` for the commands).",
+        "",
+        "Method (Talts et al. 2018): draw the parameters from the default priors, simulate 490 "
+        "ratings (245 organisations x 2 partners, covariates fixed across data sets), fit with "
+        f"`engine='bayes'` ({SAMPLER['chains']} chains x {SAMPLER['draws']} draws after "
+        f"{SAMPLER['tune']} warm-up, numpyro NUTS), thin to L = {N_DRAWS_KEPT} draws and record "
+        "the rank of each true value among them. Uniformity: Pearson chi-square on "
+        f"{N_BINS} bins of 5 ranks. Coverage: share of data sets whose central (equal-tailed) "
+        "50% / 90% posterior interval, from all draws, contains the true value; ± is the "
+        "binomial Monte Carlo SE at nominal coverage.",
+        "",
+    ]
+    for model in MODELS.values():
+        records = load_records(model.name, out)
+        if records:
+            lines += model_section(model, records, out)
+        else:
+            lines += [f"## `{model.name}`", "", "Not run yet.", ""]
+    (out / "sbc.md").write_text("\n".join(lines))
+    print(f"-> {out / 'sbc.md'}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    run_parser = sub.add_parser("run", help="fit simulated data sets, append ranks")
+    run_parser.add_argument("--model", choices=sorted(MODELS), required=True)
+    run_parser.add_argument("--n-sims", type=int, default=200)
+    run_parser.add_argument("--seed", type=int, default=SEED)
+    run_parser.add_argument("--workers", type=int, default=2)
+    run_parser.add_argument("--out", type=Path, default=RESULTS)
+    report_parser = sub.add_parser("report", help="write sbc.md and figures")
+    report_parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        run(args.model, args.n_sims, args.seed, args.workers, args.out)
+    else:
+        report(args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
