@@ -222,3 +222,34 @@ def test_simulate_takes_a_scenario_dict_and_refuses_other_types(tmp_path):
     with pytest.raises(ScenarioError, match=r"scenario must be a Scenario, a dict of its settings "
                        r"or the path of a \.toml file, got int"):  # fmt: skip
         simulate(result, 3, seed=1, n_draws=10)
+
+
+# --------------------------------------------------------------------------- weights
+
+
+def test_weights_are_frequency_weights_and_may_be_non_integer():
+    """Decision (documented in ``OrdinalModel.fit``): accept non-integer weights, as clm does.
+
+    Integer weights give the fit of the expanded rows; ``w / 2`` gives the same estimates
+    with half the log-likelihood and standard errors times sqrt(2); rows of weight 0 are the
+    fit without them.
+    """
+    data = small_frame()
+    spec = OrdinalModel("quality ~ label + x")
+    expanded = data.loc[data.index.repeat(data["w"].astype(int))].reset_index(drop=True)
+    reference = spec.fit(expanded)
+    before = data.copy(deep=True)
+    weighted = spec.fit(data, weights="w")
+    pd.testing.assert_frame_equal(data, before)
+    np.testing.assert_allclose(weighted.params, reference.params, rtol=0, atol=1e-8)
+    assert weighted.loglik == pytest.approx(reference.loglik, abs=1e-8)
+    halved = spec.fit(data.assign(w=data["w"] / 2), weights="w")
+    assert (data["w"] / 2 % 1 != 0).any()
+    np.testing.assert_allclose(halved.params, reference.params, rtol=0, atol=1e-8)
+    assert halved.loglik == pytest.approx(reference.loglik / 2, abs=1e-8)
+    np.testing.assert_allclose(halved.bse, reference.bse * np.sqrt(2), rtol=1e-7)
+    zero = data.assign(w=np.where(np.arange(len(data)) < 7, 0.0, data["w"]))
+    dropped = data.iloc[7:]
+    np.testing.assert_allclose(
+        spec.fit(zero, weights="w").params, spec.fit(dropped, weights="w").params, atol=1e-10
+    )

@@ -115,8 +115,15 @@ class OrdinalModel:
             (:mod:`interactmodel.engines.bayes`), loaded only when asked for; ``kwargs`` go to
             it (``draws``, ``tune``, ``chains``, ``seed``, ``priors``, ``nuts_sampler``).
         weights : str or array-like, optional
-            Frequency weights: a column name or one number per row.  Rows are collapsed to
-            covariate cells, so weighted data give exactly the fit of the expanded data.
+            Frequency weights: a column name or one number per row, finite and >= 0 (rows of
+            weight 0 are dropped).  Rows are collapsed to covariate cells, so weighted data give
+            exactly the fit of the expanded data.  Non-integer weights are accepted, as
+            ``ordinal::clm`` and ``MASS::polr`` accept them: the estimates depend only on the
+            relative weights, while the log-likelihood and the standard errors count
+            ``sum(weights)`` observations (weights ``w / 2`` halve the log-likelihood and
+            multiply the standard errors by sqrt(2)).  Rescale survey weights to sum to the
+            number of respondents, and read their standard errors as model-based, not
+            design-based.
 
         Returns
         -------
