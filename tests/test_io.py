@@ -476,9 +476,10 @@ def test_bayes_loo_is_identical(bayes_fit: Any, bayes_folder: Path) -> None:
     loaded = load(bayes_folder)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Pareto k warnings of a short chain
-        a, b = loaded.loo(pointwise=True), bayes_fit.loo(pointwise=True)
-    assert a["elpd_loo"] == b["elpd_loo"]
-    assert np.array_equal(a["loo_i"].to_numpy(), b["loo_i"].to_numpy())
+        # the weights here are not whole numbers, so LOO is defined for the totals only
+        a, b = loaded.loo(), bayes_fit.loo()
+    for key in ("elpd_loo", "se", "p_loo"):
+        assert a[key] == b[key]
 
 
 def test_bayes_files_are_plain_netcdf_and_json(bayes_fit: Any, bayes_folder: Path) -> None:
