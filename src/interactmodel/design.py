@@ -811,6 +811,11 @@ def build_design(
     if nominal_rhs:
         _check_fixed_term(nominal_rhs, f"nominal={nominal!r}")
     variables = _all_variables(parsed, nominal_rhs)
+    if parsed.outcome in variables:
+        raise FormulaError(
+            f"the outcome {parsed.outcome!r} of formula {parsed.formula!r} is also a predictor "
+            f"(on the right of '~' or in nominal=); a rating cannot explain itself: drop it there"
+        )
     _require_columns(data, [parsed.outcome, *variables], parsed.formula)
     used = [parsed.outcome, *variables, *([weights] if isinstance(weights, str) else [])]
     _check_unique_columns(data, used, "data")
