@@ -364,6 +364,12 @@ def _simulate(given, tmp_path=None, formula="quality ~ frequency", **kwargs):
     return simulate(fitted(formula), given, **{"seed": 1, "n_draws": 20, **kwargs})
 
 
+def _predictions(grid, formula="quality ~ frequency", **kwargs):
+    from interactmodel.effects import predictions
+
+    return predictions(fitted(formula), grid, **kwargs)
+
+
 def _scenario(**changes):
     import tomllib
 
@@ -603,7 +609,24 @@ SIMULATE_CASES = [
           r"contact level", "simulate-unseen-levels"),
 ]  # fmt: skip
 
-ALL_CASES = SURVEY_CASES + SPEC_CASES + FIT_CASES + BAYES_CASES + PREDICT_CASES + SIMULATE_CASES
+EFFECTS_CASES = [
+    _case(lambda p: {"frequncy": ["once_a_year"]}, lambda g, p: _predictions(g), "DataError",
+          r"grid names 'frequncy', which the model does not use \(did you mean 'frequency'\?\); "
+          r"its covariates are 'frequency'", "effects-grid-typo"),
+    _case(lambda p: {"frequency": ["weekly"]}, lambda g, p: _predictions(g), "DataError",
+          r"grid column 'frequency' has level\(s\) 'weekly' not seen in the fit",
+          "effects-grid-unseen-level"),
+]  # fmt: skip
+
+ALL_CASES = (
+    SURVEY_CASES
+    + SPEC_CASES
+    + FIT_CASES
+    + BAYES_CASES
+    + PREDICT_CASES
+    + SIMULATE_CASES
+    + EFFECTS_CASES
+)
 
 
 def _snapshot(given):

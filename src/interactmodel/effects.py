@@ -30,6 +30,7 @@ of new rows, from the posterior or from the asymptotic normal distribution of th
 
 from __future__ import annotations
 
+import difflib
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -134,6 +135,7 @@ def make_grid(result: Any, values: pd.DataFrame | Mapping[str, Any] | None = Non
     if isinstance(values, pd.DataFrame):
         grid = values.reset_index(drop=True).copy()
     elif isinstance(values, Mapping):
+        _check_grid_names(values, design.encoding.variables)
         listed = {k: _as_list(v) for k, v in values.items()}
         combos = list(itertools.product(*listed.values())) if listed else [()]
         grid = pd.DataFrame(combos, columns=list(listed))
@@ -150,6 +152,18 @@ def make_grid(result: Any, values: pd.DataFrame | Mapping[str, Any] | None = Non
         if name in grid.columns:
             grid[name] = _categorical_like(grid[name], name, levels, design.cells[name])
     return grid
+
+
+def _check_grid_names(values: Mapping[str, Any], variables: Sequence[str]) -> None:
+    """A dict key that is not a covariate is a typo; ignoring it would predict somewhere else."""
+    unknown = [name for name in values if name not in variables]
+    if unknown:
+        close = difflib.get_close_matches(str(unknown[0]), list(variables), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise DataError(
+            f"grid names {format_values(unknown)}, which the model does not use{hint}; its "
+            f"covariates are {format_values(variables)}"
+        )
 
 
 def _as_list(value: Any) -> list[Any]:
