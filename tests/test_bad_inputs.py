@@ -370,6 +370,13 @@ def _predictions(grid, formula="quality ~ frequency", **kwargs):
     return predictions(fitted(formula), grid, **kwargs)
 
 
+def _comparisons(variable, **kwargs):
+    from interactmodel.effects import comparisons
+
+    formula = "quality ~ x" if variable == "x" else "quality ~ frequency"
+    return comparisons(fitted(formula), variable, **kwargs)
+
+
 def _scenario(**changes):
     import tomllib
 
@@ -616,6 +623,12 @@ EFFECTS_CASES = [
     _case(lambda p: {"frequency": ["weekly"]}, lambda g, p: _predictions(g), "DataError",
           r"grid column 'frequency' has level\(s\) 'weekly' not seen in the fit",
           "effects-grid-unseen-level"),
+    _case(lambda p: None, lambda g, p: _comparisons("x", contrast=float("nan")),
+          "SpecificationError", r"contrast=nan: the step of numeric 'x' must be a finite number",
+          "effects-contrast-nan"),
+    _case(lambda p: None, lambda g, p: _comparisons("frequency", contrast=("weekly", "monthly")),
+          "DataError", r"contrast level\(s\) 'weekly', 'monthly' of 'frequency' were not seen",
+          "effects-contrast-unseen"),
 ]  # fmt: skip
 
 ALL_CASES = (

@@ -709,6 +709,11 @@ def _contrast_pairs(
     if isinstance(contrast, list) and all(isinstance(c, tuple) and len(c) == 2 for c in contrast):
         return list(contrast)
     if not categorical and isinstance(contrast, int | float) and not isinstance(contrast, bool):
+        if not np.isfinite(contrast):
+            raise SpecificationError(
+                f"contrast={contrast!r}: the step of numeric {variable!r} must be a finite "
+                "number, e.g. contrast=1"
+            )
         return [("+", contrast)]
     raise SpecificationError(
         f"contrast={contrast!r} is not valid; use (from, to), a list of such pairs, "
