@@ -448,6 +448,9 @@ SURVEY_CASES = [
           "DataError", r"the value\(s\) 'MIXED' in rows .* match more than one of "
           r"levels\['quality'\] = 'Mixed', 'definitely_bad', .* once case and spaces are "
           r"ignored\. Fix: spell those values exactly as one level", "survey-mixed-case-ambiguous"),
+    _case(lambda p: survey_frame(), lambda g, p: _read(g, columns=["quality"]), "SchemaError",
+          r"columns= must be a dict, got list \['quality'\]\. Fix: e\.g\. columns=\{",
+          "survey-columns-not-a-dict"),
     _case(lambda p: p / "no_such_survey.csv", _read, "DataError",
           r"file '.*no_such_survey\.csv' does not exist \(working directory .*\)\. Fix: check "
           r"the path", "survey-missing-path"),

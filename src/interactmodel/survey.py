@@ -329,6 +329,13 @@ class SurveySchema:
         return path
 
 
+_SECTION_EXAMPLES = {
+    "columns": "{'quality': 'Q5', 'frequency': 'Q4'}",
+    "levels": "{'quality': ['bad', 'mixed', 'good']}",
+    "recode": "{'quality': {'Bad': 'bad'}}",
+}
+
+
 def _merged_schema(
     schema: SurveySchema | Mapping[str, Any] | str | os.PathLike[str] | None,
     columns: Mapping[str, str | None] | None,
@@ -349,6 +356,12 @@ def _merged_schema(
         raise SchemaError(
             f"schema must be a SurveySchema, a dict or a path, got {type(schema).__name__}."
         )
+    for name, given in (("columns", columns), ("levels", levels), ("recode", recode)):
+        if given is not None and not isinstance(given, Mapping):
+            raise SchemaError(
+                f"{name}= must be a dict, got {type(given).__name__} {given!r}. Fix: e.g. "
+                f"{name}={_SECTION_EXAMPLES[name]}."
+            )
     merged_levels = {**base.levels, **(levels or {})}
     if partner_levels is not None:
         order = _label_list(partner_levels, "partner_levels")
