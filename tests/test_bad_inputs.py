@@ -457,6 +457,9 @@ SURVEY_CASES = [
     _case(lambda p: _write(p, "survey.xlsx", "org_id,partner\n1,state\n"), _read, "DataError",
           r"could not be read as an Excel \.xlsx workbook \(BadZipFile.*give it the extension "
           r"of its format", "survey-csv-named-xlsx"),
+    _case(lambda p: _write(p, "ragged.csv", "partner,frequency,quality\ns,a,b\ns,a,b,c\n"), _read,
+          "DataError", r"ragged\.csv' could not be read as CSV \(ParserError: Error tokenizing "
+          r"data\. C error: Expected 3 fields in line 3, saw 4\)\. Fix:", "survey-ragged-csv"),
     _case(_cp1251_survey, _read, "DataError",
           r"survey_cp1251\.csv' is not UTF-8 text \(the byte 0x.. cannot be decoded\)\. Fix: "
           r"pass the file's encoding: encoding='cp1251'", "survey-cp1251-without-encoding"),

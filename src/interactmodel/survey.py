@@ -380,8 +380,10 @@ def _merged_schema(
 
 # --------------------------------------------------------------------------- readers
 def _reader_failed(path: Path, kind: str, exc: Exception) -> DataError:
+    # parsers end some messages with a newline; keep ours on one line
+    said = " ".join(str(exc).split())
     return DataError(
-        f"file {str(path)!r} could not be read as {kind} ({type(exc).__name__}: {exc}). "
+        f"file {str(path)!r} could not be read as {kind} ({type(exc).__name__}: {said}). "
         f"Fix: check that the file really is {kind} (open it in the program that made it "
         f"and save it again with the right format), or give it the extension of its format."
     )
