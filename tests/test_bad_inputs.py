@@ -757,6 +757,10 @@ CLI_CASES = [
                  r"cp1251\.toml is not UTF-8 text", id="simulate-cp1251-toml"),
     pytest.param(["simulate", "{dir}/scenario.toml", "--fit", "{dir}/nofit"],
                  r"no saved fit at .*nofit", id="simulate-missing-fit"),
+    pytest.param(["simulate", "{dir}/scenario.toml", "--fit", "{dir}/fit", "--draws", "20",
+                  "--plot", "{out}.xyz"],
+                 r"--plot .*out\.xyz: '\.xyz' is not an image format; end the name with \.png",
+                 id="simulate-plot-format"),
     pytest.param(["simulate", "{dir}/scenario.toml", "--fit", "{dir}/fit", "--draws", "0"],
                  r"n_draws=0 must be a whole number >= 1", id="simulate-draws"),
 ]  # fmt: skip
@@ -774,5 +778,5 @@ def test_cli_bad_input_is_one_line_and_exit_code_2(cli_files, tmp_path, capsys, 
     assert err.startswith("error: ") and err.count("\n") == 1, err
     assert "Traceback" not in err
     assert re.search(message, err), err
-    assert not out.exists()  # nothing written
+    assert not list(tmp_path.iterdir())  # nothing written
     assert {p.name: p.read_bytes() for p in cli_files.iterdir() if p.is_file()} == before

@@ -331,6 +331,23 @@ def _print_simulation(sim: Any, fitted: str) -> None:
     _say(f"Note: {sim.note}")
 
 
+#: image formats matplotlib writes (it picks the format from the suffix and fails after the run)
+PLOT_FORMATS = ("png", "pdf", "svg", "svgz", "jpg", "jpeg", "tif", "tiff", "webp", "eps", "ps")
+
+
+def _check_plot_path(path: Path, force: bool) -> None:
+    """Refuse a --plot file before simulating, not after it."""
+    if path.exists() and not force:
+        raise OutputExistsError(f"{path} exists; pass --force to overwrite it")
+    if path.suffix.lstrip(".").lower() not in PLOT_FORMATS:
+        from interactmodel.errors import SpecificationError
+
+        raise SpecificationError(
+            f"--plot {path}: {path.suffix or 'no extension'!r} is not an image format; end the "
+            f"name with .png, .pdf or .svg (or {', '.join(PLOT_FORMATS[3:])})"
+        )
+
+
 @subcommand(
     "simulate",
     help="Simulate how many NGOs in a population would rate their relationship with a partner "
@@ -362,8 +379,8 @@ def _simulate(args: argparse.Namespace) -> int:
     from interactmodel.scenario import load_scenario
     from interactmodel.simulation import DEFAULT_RECONSTRUCTIONS, fit_default, simulate
 
-    if args.plot is not None and args.plot.exists() and not args.force:
-        raise OutputExistsError(f"{args.plot} exists; pass --force to overwrite it")
+    if args.plot is not None:
+        _check_plot_path(args.plot, args.force)
     scenario = load_scenario(args.scenario)
     if args.fit is not None:
         from interactmodel.io import load
