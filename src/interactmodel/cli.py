@@ -124,6 +124,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InteractModelError as exc:
         print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
         return EXIT_ERROR
+    except OSError as exc:  # the file system refused (a file where a folder should be, no rights)
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(
+            f"error: {exc.strerror or exc}{where}; check that the folders of every path given "
+            "exist, are folders and can be written",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
 
 
 def _say(text: str = "", indent: str = "") -> None:
