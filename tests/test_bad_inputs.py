@@ -714,7 +714,7 @@ def cli_files(tmp_path_factory):
     from interactmodel.io import save
 
     folder = tmp_path_factory.mktemp("cli")
-    survey_frame().to_csv(folder / "survey.csv", index=False)
+    _random_survey().to_csv(folder / "survey.csv", index=False)
     _cp1251_survey(folder)
     _write(folder, "fake.parquet", "org_id,partner\n1,state\n")
     _write(folder, "scenario.toml", SCENARIO_TOML)
@@ -722,6 +722,16 @@ def cli_files(tmp_path_factory):
     _write(folder, "cp1251.toml", (SCENARIO_TOML + 'description = "Чаще"\n').encode("cp1251"))
     save(fitted(), folder / "fit")
     return folder
+
+
+def _random_survey(n_orgs: int = 150, seed: int = 5) -> pd.DataFrame:
+    """A survey large and random enough for ``quality ~ frequency`` to fit without warnings."""
+    rng = np.random.default_rng(seed)
+    frame = survey_frame(n_orgs)
+    scales = {"state": STATE, "business": BUSINESS}
+    frame["frequency"] = [rng.choice(scales[p]) for p in frame["partner"]]
+    frame["quality"] = rng.choice(CODES, len(frame))
+    return frame
 
 
 def _fit_argv(data: str, *extra: str) -> list[str]:
