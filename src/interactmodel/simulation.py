@@ -653,7 +653,7 @@ def _as_scenario(scenario: Any) -> Scenario:
     if isinstance(scenario, Mapping):
         return Scenario.from_dict(scenario)
     if isinstance(scenario, str | os.PathLike):
-        return load_scenario(scenario)
+        return load_scenario(Path(scenario))
     raise ScenarioError(
         f"scenario must be a Scenario, a dict of its settings or the path of a .toml file, got "
         f"{type(scenario).__name__}; see models/scenarios/ for examples"
