@@ -393,7 +393,7 @@ def _simulate(args: argparse.Namespace) -> int:
     if args.fit is not None:
         from interactmodel.io import load
 
-        result = load(args.fit)
+        result: Any = load(args.fit)
         fitted = f"Loaded from {args.fit}."
     else:
         with warnings.catch_warnings():
@@ -475,7 +475,7 @@ def _info(args: argparse.Namespace) -> int:
 
     numpyro = find_spec("numpyro") is not None and find_spec("jax") is not None
 
-    record = {
+    record: dict[str, Any] = {
         "interactmodel": __version__,
         "python": sys.version.split()[0],
         "packages": package_versions(),
@@ -621,9 +621,10 @@ def _check(args: argparse.Namespace) -> int:
 
 def _check_fit(folder: Path) -> int:
     from interactmodel.io import load
+    from interactmodel.results import MLResult
 
-    result = load(folder)
-    if result.engine == "ml":
+    result: Any = load(folder)
+    if isinstance(result, MLResult):
         print(
             f"ML fit of {result.spec.formula}: converged={result.converged}, "
             f"max |gradient| {result.max_abs_gradient:.2e}, Hessian condition number "

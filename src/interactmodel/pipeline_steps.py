@@ -335,11 +335,11 @@ def _diagnostics_table(diagnostics: dict[str, Any]) -> pd.DataFrame:
     rows = []
     per_fit = diagnostics.get("reconstructions") or [diagnostics]
     for i, diag in enumerate(per_fit, start=1):
-        row = {"reconstruction": i}
+        row: dict[str, Any] = {"reconstruction": i}
         for key, value in diag.items():
             if isinstance(value, (int, float, bool, np.integer, np.floating, np.bool_)):
                 row[key] = value
-            elif isinstance(value, (list, tuple)) and key == "failed":
+            elif isinstance(value, (list, tuple)) and key == "failures":
                 row[key] = "; ".join(map(str, value))
         rows.append(row)
     return pd.DataFrame(rows)
