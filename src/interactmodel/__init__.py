@@ -1,7 +1,7 @@
 """interactmodel: ordinal and Bayesian models for survey ratings of relationships.
 
 The public API is imported lazily so that ``import interactmodel`` stays fast;
-PyMC and statsmodels are loaded only when a model is fitted.
+PyMC is loaded only when a Bayesian model is fitted.
 """
 
 from __future__ import annotations
