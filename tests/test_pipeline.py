@@ -36,7 +36,7 @@ def test_writes_every_promised_file(run: Path) -> None:
     tables = {p.stem for p in (run / "tables").glob("*.csv")}
     assert {"article_checks", "audit", "ml_estimates", "bayes_summary", "loo_comparison"} <= tables
     assert {"effects", "scenarios", "reconstructions", "reconstruction_settings"} <= tables
-    assert not list(run.parent.glob(".out-*")), "the staging folder was left behind"
+    assert [p.name for p in run.parent.iterdir()] == ["out"], "a staging folder was left behind"
 
 
 def test_article_checks_table_has_the_promised_columns(run: Path) -> None:
@@ -130,7 +130,7 @@ def test_refuses_a_non_empty_folder_and_force_replaces_it_only_after_success(
     monkeypatch.setattr(steps, "run_steps", succeeding)
     reproduce(out, TINY, force=True, progress=False)
     assert sorted(p.name for p in out.iterdir()) == ["new.txt", "run.json"]
-    assert not list(tmp_path.glob(".out-*"))
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
 
 
 def test_quick_settings_run_the_same_steps_with_less_sampling() -> None:

@@ -42,9 +42,7 @@ import ast
 import csv
 import json
 import math
-import shutil
 import textwrap
-import uuid
 import warnings
 from collections.abc import Mapping
 from dataclasses import MISSING, fields, replace
@@ -64,6 +62,7 @@ from interactmodel.errors import (
     SpecificationError,
     format_values,
 )
+from interactmodel.outputs import staged_folder
 
 if TYPE_CHECKING:
     from interactmodel.bayes_result import BayesResult
@@ -159,19 +158,8 @@ def save(result: MLResult | BayesResult, path: str | Path, *, force: bool = Fals
     design = result.design
     nominal = result.spec.nominal if engine == "ml" else None  # type: ignore[union-attr]
     _check_formula_safe(design.formula, nominal, set(design.encoding.variables))
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    # a sibling, so the final rename stays on one file system
-    staging = folder.parent / f".{folder.name}.saving-{uuid.uuid4().hex[:12]}"
-    staging.mkdir()
-    try:
+    with staged_folder(folder, check=lambda target: _check_target(target, force)) as staging:
         _write_all(result, engine, staging)
-        _check_target(folder, force)  # the folder may have appeared while we wrote
-        if folder.exists():
-            shutil.rmtree(folder)
-        staging.rename(folder)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
     return folder
 
 

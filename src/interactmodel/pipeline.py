@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import json
 import platform
-import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,6 +25,7 @@ from typing import Any
 
 from interactmodel import __version__
 from interactmodel.errors import OutputExistsError, SpecificationError
+from interactmodel.outputs import staged_folder
 
 __all__ = ["ARTICLE_MODEL", "ReproduceSettings", "check_output_dir", "reproduce"]
 
@@ -165,22 +164,12 @@ def reproduce(
         raise SpecificationError(
             f"reconstructions must be at least 1, got {settings.reconstructions}"
         )
-    check_output_dir(out_dir, force)
-    tracker = _Progress(enabled=progress)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
-    try:
-        from interactmodel.pipeline_steps import run_steps
+    from interactmodel.pipeline_steps import run_steps
 
+    tracker = _Progress(enabled=progress)
+    with staged_folder(out_dir, check=lambda target: check_output_dir(target, force)) as staging:
         run_steps(staging, settings, tracker.step)
         _write_run_json(staging, settings, tracker.timings)
-        check_output_dir(out_dir, force)  # the folder may have appeared while we ran
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        staging.rename(out_dir)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
     if progress:
         total = time.perf_counter() - tracker.started
         print(f"wrote {out_dir}/ in {total:.0f}s", file=sys.stderr, flush=True)
