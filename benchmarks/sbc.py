@@ -496,6 +496,35 @@ def plot_ranks(records: list[dict[str, Any]], title: str, path: Path) -> None:
     plt.close(fig)
 
 
+def fit_health(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """Sampler trouble and calibration, split by whether an outcome level never occurred.
+
+    With an empty outcome level, the threshold next to it is bounded by the data on one side
+    only, so its posterior reaches into the prior's tail: the geometry where NUTS diverges.
+    """
+    rows = []
+    empty = np.array([min(r["category_counts"]) == 0 for r in records])
+    for label, keep in (("an outcome level empty", empty), ("all levels observed", ~empty)):
+        part = [r for r, k in zip(records, keep, strict=True) if k]
+        if not part:
+            continue
+        ranks = np.array([list(r["rank"].values()) for r in part])
+        rows.append(
+            {
+                "data sets": f"{label}: {len(part)}",
+                "fits with divergences": f"{np.mean([r['divergences'] > 0 for r in part]):.0%}",
+                "divergent transitions": int(sum(r["divergences"] for r in part)),
+                "R-hat > 1.01": f"{np.mean([r['max_r_hat'] > 1.01 for r in part]):.0%}",
+                "min bulk ESS < 100": f"{np.mean([r['min_ess_bulk'] < 100 for r in part]):.0%}",
+                "ranks in outer 10%": f"{np.mean((ranks < 5) | (ranks > 94)):.1%}",
+                "90% coverage (all parameters)": (
+                    f"{np.mean([np.mean(list(r['cover90'].values())) for r in part]):.1%}"
+                ),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 def _fmt_table(frame: pd.DataFrame) -> str:
     header = "| " + " | ".join(frame.columns) + " |"
     rule = "|" + "|".join("---" for _ in frame.columns) + "|"
@@ -539,6 +568,11 @@ def model_section(model: SBCModel, records: list[dict[str, Any]], out: Path) -> 
         f"{max(r['max_r_hat'] for r in records):.3f}; min bulk ESS "
         f"{min(r['min_ess_bulk'] for r in records):.0f}; fits flagged not converged: "
         f"{sum(not r['converged'] for r in records)}.",
+        "",
+        "Fits and calibration by data set (expected: 10.0% of ranks in the outer 10%, "
+        "i.e. rank < 5 or > 94 of 0..99):",
+        "",
+        _fmt_table(fit_health(records)),
         "",
         f"![rank histograms]({figure.name})",
         "",
