@@ -359,8 +359,9 @@ def add_predictive(
     probs /= probs.sum(axis=2, keepdims=True)
     totals = np.rint(arrays.counts.sum(axis=1)).astype(np.int64)
     simulated = rng.multinomial(totals, probs).reshape(chains, n_draws, *probs.shape[1:])
+    groups: dict[str, Any] = {group: {"counts": simulated}}
     extra = az.from_dict(
-        **{group: {"counts": simulated}},
+        **groups,
         coords={
             "cell": np.arange(arrays.n_cells),
             "outcome": list(idata.observed_data.outcome.values),

@@ -633,3 +633,27 @@ def test_pymc_sampler_and_fallback_when_numpyro_is_missing(
     a, b = first.summary(), fallback.summary()
     gap = (a["mean"] - b["mean"]).abs()
     assert (gap <= 4 * np.hypot(a["mcse_mean"], b["mcse_mean"]) + 0.05).all(), gap
+
+
+def test_correlated_slopes_through_ordinal_model(small: pd.DataFrame) -> None:
+    """(1 + z | region) end to end via OrdinalModel.fit(engine="bayes"): sd, cor, predictions."""
+    from interactmodel.spec import OrdinalModel
+
+    with pytest.warns(ConvergenceWarning):  # 60 draws: ESS < 400 by design
+        result = OrdinalModel("y ~ z + (1 + z | region)").fit(
+            small, engine="bayes", seed=2, **SMALL
+        )
+    summary = result.summary()
+    assert {"sd(Intercept | region)", "sd(z | region)", "cor(Intercept, z | region)"} <= set(
+        summary.index
+    )
+    assert summary.loc["cor(Intercept, z | region)", "prior"] == "lkj(2)"
+    cor = summary.loc["cor(Intercept, z | region)"]
+    assert -1 <= cor["lower"] <= cor["upper"] <= 1
+    assert (summary.loc[summary["kind"] == "sd", "lower"] > 0).all()
+    # r = z L': the group effects' draws have the correlation structure of their Cholesky
+    post = result.idata.posterior
+    assert post["r_0"].shape[2:] == (len(REGIONS), 2)
+    new = pd.DataFrame({"z": [1], "region": ["elsewhere"]})
+    predicted = result.predict_proba(new, allow_new_groups=True, seed=1)
+    np.testing.assert_allclose(predicted["probability"].sum(), 1.0)

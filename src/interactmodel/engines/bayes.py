@@ -394,16 +394,33 @@ def _jaxify_with_data_inputs(
     outs = get_default_varnames(model.unobserved_value_vars, include_transformed=False)
     graphs = clone_replace([model.logp(), *outs], replace=replace)
     every = list(model.value_vars) + inputs
-    logp_fn = get_jaxified_graph(inputs=every, outputs=graphs[:1])
-    out_fn = get_jaxified_graph(inputs=every, outputs=graphs[1:])
+    # one graph for both (PyTensor's rewrites run once); inside jax.jit, XLA drops the outputs
+    # a caller does not use
+    both = get_jaxified_graph(inputs=every, outputs=graphs)
+
+    def logp_fn(*args: Any) -> Any:
+        return both(*args)[:1]
+
+    def out_fn(*args: Any) -> Any:
+        return both(*args)[1:]
+
     return logp_fn, out_fn, [v.name for v in outs]
 
 
 _STAT_FIELDS = ("diverging", "energy", "potential_energy", "num_steps", "accept_prob")
 
 
+def _initial_point(model: Any) -> dict[str, np.ndarray]:
+    """The model's initial point, computed once per model (it compiles a small function)."""
+    cached = model.__dict__.get("_interactmodel_initial_point")
+    if cached is None:
+        cached = model.initial_point()
+        model.__dict__["_interactmodel_initial_point"] = cached
+    return cached
+
+
 def _n_unconstrained(model: Any) -> int:
-    point = model.initial_point()
+    point = _initial_point(model)
     return int(sum(np.size(point[v.name]) for v in model.value_vars))
 
 
@@ -414,17 +431,25 @@ def _compile_numpyro(
     from numpyro.infer.hmc import hmc
 
     logp_fn, out_fn, out_names = _jaxify_with_data_inputs(model)
-    n_values = len(model.value_vars)
-    dense = _n_unconstrained(model) <= DENSE_MASS_MAX_PARAMETERS
+    point = _initial_point(model)
+    shapes = [np.shape(point[v.name]) for v in model.value_vars]
+    sizes = [int(np.prod(shape)) for shape in shapes]
+    starts = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
+    dense = int(starts[-1]) <= DENSE_MASS_MAX_PARAMETERS
 
+    def unflatten(z: Any) -> list[Any]:
+        return [z[a : a + n].reshape(s) for a, n, s in zip(starts[:-1], sizes, shapes, strict=True)]
+
+    # NUTS moves one flat vector, not a list of arrays: every leapfrog step then updates one
+    # leaf instead of one per variable, which roughly halves the per-step overhead on CPU
     def potential_fn_gen(*data: Any) -> Callable[[Any], Any]:
-        return lambda z: -logp_fn(*z, *data)[0]
+        return lambda z: -logp_fn(*unflatten(z), *data)[0]
 
     init_kernel, sample_kernel = hmc(potential_fn_gen=potential_fn_gen, algo="NUTS")
 
     def one_chain(key: Any, init: Any, data: tuple[Any, ...]) -> Any:
         state = init_kernel(
-            list(init),
+            init,
             num_warmup=tune,
             target_accept_prob=target_accept,
             dense_mass=dense,
@@ -439,9 +464,8 @@ def _compile_numpyro(
 
         # one scan over warm-up and sampling: the NUTS kernel is traced and compiled once
         _, (zs, stats) = jax.lax.scan(step, state, None, length=tune + draws)
-        zs = [z[tune:] for z in zs]
         stats = tuple(s[tune:] for s in stats)
-        outs = jax.vmap(lambda *z: out_fn(*z, *data))(*zs)
+        outs = jax.vmap(lambda z: out_fn(*unflatten(z), *data))(zs[tune:])
         return outs, stats
 
     def run(keys: Any, init: Any, data: tuple[Any, ...]) -> Any:
@@ -449,7 +473,6 @@ def _compile_numpyro(
         # took several times longer to trace and compile, for no faster sampling on CPU
         return jax.lax.map(lambda args: one_chain(args[0], args[1], data), (keys, init))
 
-    assert n_values == len(model.value_vars)
     return CompiledModel(
         model,
         tuple(v.name for v in model.data_vars),
@@ -473,7 +496,7 @@ def _numpyro_available() -> bool:
 
 def _initial_values(model: Any, chains: int, rng: np.random.Generator) -> list[np.ndarray]:
     """The model's initial point plus uniform(-1, 1) jitter per chain (as PyMC does)."""
-    point = model.initial_point()
+    point = _initial_point(model)
     values = []
     for var in model.value_vars:
         base = np.asarray(point[var.name], dtype=float)
@@ -492,7 +515,8 @@ def _run_numpyro(
     import jax
 
     jitter_seed, key_seed = seed.spawn(2)
-    init = _initial_values(compiled.model, chains, np.random.default_rng(jitter_seed))
+    values = _initial_values(compiled.model, chains, np.random.default_rng(jitter_seed))
+    init = np.concatenate([v.reshape(chains, -1) for v in values], axis=1)
     key = jax.random.PRNGKey(int(key_seed.generate_state(1)[0]))
     keys = jax.random.split(key, chains)
     assert compiled.run is not None
