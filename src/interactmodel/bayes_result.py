@@ -580,7 +580,7 @@ class BayesResult:
         sizes = tuple(len(g.levels) for g in self.design.groups)
         cells = CellArrays.from_design(cell_design, sizes)
         draws = self._flat_draws
-        new_effects = _new_group_effects(draws, cells, np.random.default_rng(seed))
+        new_effects = new_group_effects(draws, cells, np.random.default_rng(seed))
         eta = linear_predictor(draws, cells, new_effects)
         probs = category_probabilities(draws["thresholds"], eta, self.link)  # (S, n, K)
         S, n, K = probs.shape
@@ -641,9 +641,13 @@ def _check_seen_groups(design: Any, newdata: pd.DataFrame) -> None:
             )
 
 
-def _new_group_effects(
+def new_group_effects(
     draws: Mapping[str, np.ndarray], cells: CellArrays, rng: np.random.Generator
 ) -> dict[int, np.ndarray]:
+    """Per-draw effects of a group level not seen in the fit, drawn from the fitted population.
+
+    Returns ``{group term: (S, q) array}`` for the terms with an unseen level (index -1).
+    """
     effects = {}
     for g, group in enumerate(cells.groups):
         if (group.index >= 0).all():

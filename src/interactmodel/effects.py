@@ -289,35 +289,21 @@ def _bayes_cells(result: Any, newdata: pd.DataFrame, re: str) -> Any:
     return cells
 
 
-def _new_group_effects(
-    draws: Mapping[str, np.ndarray], cells: Any, rng: np.random.Generator
-) -> dict[int, np.ndarray]:
-    """Per-draw effects of a group not seen in the fit, drawn from the fitted population."""
-    effects = {}
-    for g, group in enumerate(cells.groups):
-        if (group.index >= 0).all():
-            continue
-        sd = draws[f"sd_{g}"]
-        normal = rng.standard_normal(sd.shape)
-        if sd.shape[1] == 1:
-            effects[g] = normal * sd
-        else:
-            chol = np.linalg.cholesky(draws[f"cor_{g}"]) * sd[:, :, None]
-            effects[g] = np.einsum("sij,sj->si", chol, normal)
-    return effects
-
-
 def _bayes_probabilities(
     result: Any, newdata: pd.DataFrame, re: str, n_draws: int | None, seed: int | None
 ) -> np.ndarray:
-    from interactmodel.bayes_result import category_probabilities, linear_predictor
+    from interactmodel.bayes_result import (
+        category_probabilities,
+        linear_predictor,
+        new_group_effects,
+    )
 
     draws = _posterior_arrays(result)
     keep = _thin(draws["thresholds"].shape[0], n_draws, seed)
     draws = {k: v[keep] for k, v in draws.items()}
     cells = _bayes_cells(result, newdata, re)
     rng = np.random.default_rng(None if seed is None else seed + 1)
-    eta = linear_predictor(draws, cells, _new_group_effects(draws, cells, rng))
+    eta = linear_predictor(draws, cells, new_group_effects(draws, cells, rng))
     probs = category_probabilities(draws["thresholds"], eta, result.link)
     return np.clip(probs, 0.0, 1.0)
 
