@@ -32,6 +32,8 @@ _LAZY: dict[str, str | tuple[str, str]] = {
     "load": "interactmodel.io",
     "SavedFitError": "interactmodel.io",
     "fit_pooled": "interactmodel.pooling",
+    "Prior": "interactmodel.priors",
+    "BayesResult": "interactmodel.bayes_result",
     "pool_ml": "interactmodel.combine",
     "predictions": "interactmodel.effects",
     "comparisons": "interactmodel.effects",
