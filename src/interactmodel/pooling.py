@@ -152,18 +152,8 @@ def fit_pooled(
     table = parameter_table(design, prior_set)
     outputs, per_fit = [], []
     for i, child in enumerate(sequence.spawn(m)):
-        out = bayes.sample_arrays(
-            base.with_counts(counts[i]),
-            link=link,
-            priors=prior_set,
-            centered=centered,
-            draws=settings.draws,
-            tune=settings.tune,
-            chains=settings.chains,
-            seed=child,
-            nuts_sampler=sampler,
-            target_accept=settings.target_accept,
-            progressbar=settings.progressbar,
+        out = settings.sample(
+            base.with_counts(counts[i]), link, prior_set, centered, child, sampler
         )
         outputs.append(out)
         per_fit.append(bayes._diagnose(out.posterior, out.sample_stats, table, len(base.groups)))

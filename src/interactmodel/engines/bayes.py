@@ -754,6 +754,30 @@ class FitSettings:
     target_accept: float = 0.9
     progressbar: bool = False
 
+    def sample(
+        self,
+        arrays: ModelArrays,
+        link: str,
+        priors: PriorSet,
+        centered: tuple[bool, ...],
+        seed: np.random.SeedSequence,
+        sampler: str,
+    ) -> SampleOutput:
+        """:func:`sample_arrays` with these settings (``sampler`` already resolved)."""
+        return sample_arrays(
+            arrays,
+            link=link,
+            priors=priors,
+            centered=centered,
+            draws=self.draws,
+            tune=self.tune,
+            chains=self.chains,
+            seed=seed,
+            nuts_sampler=sampler,
+            target_accept=self.target_accept,
+            progressbar=self.progressbar,
+        )
+
 
 def prepare(
     design: Any,
@@ -830,19 +854,7 @@ def fit_design(
     sample_seed, pp_seed, prior_seed = sequence.spawn(3)
     arrays, prior_set, centered = prepare(design, link, priors, parameterization)
     start = time.perf_counter()
-    out = sample_arrays(
-        arrays,
-        link=link,
-        priors=prior_set,
-        centered=centered,
-        draws=settings.draws,
-        tune=settings.tune,
-        chains=settings.chains,
-        seed=sample_seed,
-        nuts_sampler=sampler,
-        target_accept=settings.target_accept,
-        progressbar=settings.progressbar,
-    )
+    out = settings.sample(arrays, link, prior_set, centered, sample_seed, sampler)
     elapsed = time.perf_counter() - start
     table = parameter_table(design, prior_set)
     diagnostics = _diagnose(out.posterior, out.sample_stats, table, len(arrays.groups))
