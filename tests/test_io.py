@@ -478,8 +478,10 @@ def test_bayes_loo_is_identical(bayes_fit: Any, bayes_folder: Path) -> None:
         warnings.simplefilter("ignore")  # Pareto k warnings of a short chain
         # the weights here are not whole numbers, so LOO is defined for the totals only
         a, b = loaded.loo(), bayes_fit.loo()
+    # the posterior is bit-identical (tested above); the LOO totals are sums over the saved
+    # cells, whose order of summation may differ after loading, hence the last-bit tolerance
     for key in ("elpd_loo", "se", "p_loo"):
-        assert a[key] == b[key]
+        assert a[key] == pytest.approx(b[key], rel=1e-12, abs=0)
 
 
 def test_bayes_files_are_plain_netcdf_and_json(bayes_fit: Any, bayes_folder: Path) -> None:
