@@ -26,20 +26,26 @@ Run::
 
     .venv/bin/python -m benchmarks.sbc run --model article_logit --n-sims 200 --workers 2
     .venv/bin/python -m benchmarks.sbc run --model probit_fixed --n-sims 200 --workers 2
+    .venv/bin/python -m benchmarks.sbc recheck --model probit_fixed --workers 2
     .venv/bin/python -m benchmarks.sbc report
 
 ``run`` appends one JSON line per data set to ``benchmarks/results/sbc_<model>_ranks.jsonl``
-(so a long run can be watched and resumed: data sets already in the file are skipped);
-``report`` writes ``benchmarks/results/sbc.md`` and the rank-histogram figures
-``benchmarks/results/sbc_<model>.png``.
+(so a long run can be watched and resumed: data sets already fitted by the same engine code
+and sampler settings are skipped).  Each line records a fingerprint of the engine's source
+files, and ``report`` uses the records of one fingerprint only, so a report never mixes
+engine versions.  ``recheck`` refits the data sets whose fits diverged with
+``target_accept=0.99``.  ``report`` writes ``benchmarks/results/sbc.md`` and the
+rank-histogram figures ``benchmarks/results/sbc_<model>.png``.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
+import subprocess
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -88,7 +94,7 @@ def thin(draws: np.ndarray, n_keep: int = N_DRAWS_KEPT) -> np.ndarray:
     Examples
     --------
     >>> thin(np.arange(20).reshape(2, 10), 4).tolist()
-    [0, 5, 10, 15]
+    [0.0, 5.0, 10.0, 15.0]
     """
     flat = np.asarray(draws, dtype=float).reshape(-1)
     if not 1 <= n_keep <= flat.size:
@@ -339,6 +345,9 @@ def sbc_replicate(task: tuple[str, int, int, dict[str, Any]]) -> dict[str, Any]:
     from interactmodel import OrdinalModel
 
     model_name, seed, replicate, sampler = task
+    fingerprint = engine_fingerprint()  # hash the sources, then import them at once
+    import interactmodel.engines.bayes  # noqa: F401
+
     model = MODELS[model_name]
     prior_seed, data_seed, fit_seed, tie_seed = np.random.SeedSequence([seed, replicate]).spawn(4)
     params = model.draw_prior(np.random.default_rng(prior_seed))
@@ -376,10 +385,53 @@ def sbc_replicate(task: tuple[str, int, int, dict[str, Any]]) -> dict[str, Any]:
         "warnings": sorted({type(w.message).__name__ for w in caught}),
         "seconds": seconds,
         "sampler": sampler,
+        "engine": fingerprint,
     }
 
 
 # --------------------------------------------------------------------------- running
+
+
+#: the source files whose content defines "the engine" for SBC: a run never mixes versions
+ENGINE_FILES = (
+    "engines/bayes.py",
+    "bayes_result.py",
+    "priors.py",
+    "design.py",
+    "diagnostics.py",
+)
+_FINGERPRINT: dict[str, str] = {}
+
+
+def engine_fingerprint() -> dict[str, str]:
+    """sha256 (12 hex digits) of the engine's source files, plus the git commit they sit on.
+
+    The Bayesian engine was being changed while these studies ran; every record carries the
+    fingerprint of the code that fitted it, and the report uses one fingerprint only.
+    """
+    if not _FINGERPRINT:
+        import interactmodel
+
+        root = Path(interactmodel.__file__).parent
+        digest = hashlib.sha256()
+        for name in ENGINE_FILES:
+            digest.update((root / name).read_bytes())
+        _FINGERPRINT["sha256"] = digest.hexdigest()[:12]
+        _FINGERPRINT["commit"] = _git(["rev-parse", "--short", "HEAD"], root)
+        paths = [str(root / name) for name in ENGINE_FILES]
+        dirty = _git(["status", "--porcelain", "--", *paths], root)
+        _FINGERPRINT["dirty"] = "yes" if dirty else "no"
+    return dict(_FINGERPRINT)
+
+
+def _git(args: list[str], where: Path) -> str:
+    try:
+        done = subprocess.run(
+            ["git", *args], cwd=where, capture_output=True, text=True, check=False, timeout=30
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return done.stdout.strip()
 
 
 def ranks_path(model: str, out: Path = RESULTS) -> Path:
@@ -404,9 +456,14 @@ def run(
     """Fit data sets 0..n_sims-1 not yet in the ranks file, appending one line each."""
     sampler = dict(SAMPLER if sampler is None else sampler)
     out.mkdir(parents=True, exist_ok=True)
-    done = {r["replicate"] for r in load_records(model, out)}
+    current = engine_fingerprint()["sha256"]
+    done = {
+        r["replicate"]
+        for r in load_records(model, out)
+        if _version(r) == current and r.get("sampler") == sampler
+    }
     todo = [(model, seed, i, sampler) for i in range(n_sims) if i not in done]
-    print(f"{model}: {len(done)} data sets done, {len(todo)} to go", flush=True)
+    print(f"{model}: engine {current}, {len(done)} data sets done, {len(todo)} to go", flush=True)
     _limit_threads()
     start = time.perf_counter()
     with ranks_path(model, out).open("a") as sink:
@@ -417,6 +474,74 @@ def run(
         else:
             for k, task in enumerate(todo, 1):
                 _write(sink, sbc_replicate(task), k, len(todo), start)
+
+
+#: the remedy tried for fits that diverged: smaller NUTS steps
+RECHECK_TARGET_ACCEPT = 0.99
+
+
+def recheck_path(model: str, out: Path = RESULTS) -> Path:
+    return out / f"sbc_{model}_recheck.jsonl"
+
+
+def recheck(model: str, workers: int = 2, out: Path = RESULTS, seed: int = SEED) -> None:
+    """Refit, with target_accept 0.99 and the same seeds, every data set whose fit diverged."""
+    records, _ = current_records(model, out)
+    sampler = {**SAMPLER, "target_accept": RECHECK_TARGET_ACCEPT}
+    todo = [(model, seed, r["replicate"], sampler) for r in records if r["divergences"] > 0]
+    print(f"{model}: refitting {len(todo)} diverging fits at {sampler}", flush=True)
+    _limit_threads()
+    start = time.perf_counter()
+    with recheck_path(model, out).open("w") as sink:
+        with get_context("spawn").Pool(max(workers, 1)) as pool:
+            for k, record in enumerate(pool.imap_unordered(sbc_replicate, todo), 1):
+                _write(sink, record, k, len(todo), start)
+
+
+def recheck_lines(model: str, records: list[dict[str, Any]], out: Path) -> list[str]:
+    """A sentence comparing the diverging fits with their refits at target_accept 0.99."""
+    path = recheck_path(model, out)
+    if not path.exists():
+        return []
+    redone = {r["replicate"]: r for r in map(json.loads, path.read_text().splitlines())}
+    before = [r for r in records if r["replicate"] in redone]
+    if not before:
+        return []
+    after = [redone[r["replicate"]] for r in before]
+    versions = sorted({_version(r) for r in after})
+    same = versions == [_version(records[0])]
+    return [
+        f"Refitting the {len(before)} fits that diverged with `target_accept="
+        f"{RECHECK_TARGET_ACCEPT}` (same data and seeds; `python -m benchmarks.sbc recheck "
+        f"--model {model}`): divergent transitions {sum(r['divergences'] for r in before)} -> "
+        f"{sum(r['divergences'] for r in after)}, fits with any "
+        f"{sum(r['divergences'] > 0 for r in before)} -> "
+        f"{sum(r['divergences'] > 0 for r in after)}, median fit time "
+        f"{np.median([r['seconds'] for r in before]):.1f} s -> "
+        f"{np.median([r['seconds'] for r in after]):.1f} s"
+        + ("." if same else f" (refits by engine {', '.join(versions)}, a later version)."),
+        "",
+    ]
+
+
+def _version(record: dict[str, Any]) -> str:
+    return str(record.get("engine", {}).get("sha256", "unrecorded"))
+
+
+def current_records(model: str, out: Path = RESULTS) -> tuple[list[dict[str, Any]], int]:
+    """The records of one engine version and sampler setting, and how many others were left out.
+
+    The version is the current engine's when it has records, else the latest one run;
+    records without a fingerprint (from before fingerprints were recorded) are never used.
+    """
+    records = [r for r in load_records(model, out) if r.get("sampler") == SAMPLER and "engine" in r]
+    if not records:
+        return [], len(load_records(model, out))
+    versions = pd.Series([_version(r) for r in records])
+    current = engine_fingerprint()["sha256"]
+    chosen = current if (versions == current).any() else versions.iloc[-1]
+    kept = [r for r, v in zip(records, versions, strict=True) if v == chosen]
+    return sorted(kept, key=lambda r: r["replicate"]), len(load_records(model, out)) - len(kept)
 
 
 def _write(sink: Any, record: dict[str, Any], k: int, total: int, start: float) -> None:
@@ -528,12 +653,18 @@ def fit_health(records: list[dict[str, Any]]) -> pd.DataFrame:
 def _fmt_table(frame: pd.DataFrame) -> str:
     header = "| " + " | ".join(frame.columns) + " |"
     rule = "|" + "|".join("---" for _ in frame.columns) + "|"
-    body = ["| " + " | ".join(str(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    # a "|" inside a cell (threshold names) would split the column: escape it
+    body = [
+        "| " + " | ".join(str(v).replace("|", "\\|") for v in row) + " |"
+        for row in frame.itertuples(index=False)
+    ]
     return "\n".join([header, rule, *body])
 
 
-def model_section(model: SBCModel, records: list[dict[str, Any]], out: Path) -> list[str]:
-    """The report section of one model: fit health, table, figure."""
+def model_section(
+    model: SBCModel, records: list[dict[str, Any]], out: Path, left_out: int = 0
+) -> list[str]:
+    """The report section of one model: engine version, fit health, table, figure."""
     table = parameter_table(records)
     figure = out / f"sbc_{model.name}.png"
     plot_ranks(records, model.name, figure)
@@ -561,19 +692,26 @@ def model_section(model: SBCModel, records: list[dict[str, Any]], out: Path) -> 
     lines = [
         f"## `{model.name}`: `{model.formula}` (link {model.link})",
         "",
+        f"Engine: source fingerprint {_version(records[0])} (on commit "
+        f"{records[0].get('engine', {}).get('commit', '?')}, uncommitted engine changes: "
+        f"{records[0].get('engine', {}).get('dirty', '?')}); {left_out} records of other "
+        "engine versions or sampler settings in the ranks file are not used.",
+        "",
         f"{len(records)} data sets; fits took median {np.median(seconds):.1f} s "
         f"(max {seconds.max():.1f} s) each. Divergent transitions: "
         f"{sum(d > 0 for d in divergent)} of {len(records)} fits had any "
         f"(total {sum(divergent)}); max R-hat over fits "
         f"{max(r['max_r_hat'] for r in records):.3f}; min bulk ESS "
-        f"{min(r['min_ess_bulk'] for r in records):.0f}; fits flagged not converged: "
-        f"{sum(not r['converged'] for r in records)}.",
+        f"{min(r['min_ess_bulk'] for r in records):.0f}; fits with R-hat > 1.05: "
+        f"{sum(r['max_r_hat'] > 1.05 for r in records)}; fits flagged not converged by the "
+        f"engine: {sum(not r['converged'] for r in records)}.",
         "",
         "Fits and calibration by data set (expected: 10.0% of ranks in the outer 10%, "
         "i.e. rank < 5 or > 94 of 0..99):",
         "",
         _fmt_table(fit_health(records)),
         "",
+        *recheck_lines(model.name, records, out),
         f"![rank histograms]({figure.name})",
         "",
         _fmt_table(shown),
@@ -589,6 +727,45 @@ def model_section(model: SBCModel, records: list[dict[str, Any]], out: Path) -> 
         "",
     ]
     return lines
+
+
+#: what the runs showed, beyond the tables (kept in step with the results by hand)
+FINDINGS = [
+    "Findings:",
+    "",
+    "1. **Calibrated.** Every parameter of both models -- thresholds, fixed and monotonic "
+    "effects, every simplex share, the region SD and each region's effect -- has uniform "
+    "ranks (no parameter below p = 0.01) and 90% coverage inside [86%, 94%].",
+    "2. **Coverage a little under nominal is expected.** A 90% interval cut from 1,000 draws "
+    "covers a true value drawn from the posterior with probability about 900/1001 = 89.9% "
+    "even for independent draws (exchangeability), and less when autocorrelated draws make "
+    "the 5% and 95% quantiles noisy; the mean over parameters (about 89.3-90%) is within "
+    "that and the Monte Carlo error. The 50% intervals likewise cover about 49-50% on average.",
+    "3. **Divergences come from prior draws that leave an outcome level empty.** In the "
+    "probit model almost all divergent transitions are in data sets where some quality level "
+    "never occurs (see the split table): the threshold next to an empty level is bounded by "
+    "the data on one side only, so its posterior follows the tail of its normal(0, 2.5) "
+    "prior, a funnel for NUTS in the ordered (log-gap) coordinates. On the probit scale "
+    "normal(0, 2.5) is wide (2.5 probit units is about 4 logit units) and, with b ~ normal(0, "
+    "2.5) on a standardised covariate, about a fifth of prior draws produce such data. The "
+    "ranks in those data sets are still uniform, so the posteriors are right despite the "
+    "warnings; `target_accept=0.99` removes most of the divergences (recheck line below) at "
+    "about twice the time. What would remove them in the model: probit-scaled default "
+    "priors (the logistic SD is 1.8 times the normal's, so sigma = 2.5 / 1.8, about 1.4, "
+    "for thresholds and b under link='probit'), a decision for the engine's owner since it "
+    "changes the default model. In the article (logit) model divergences are rarer per fit, "
+    "a handful at most, and not tied to empty levels.",
+    "4. **Occasional poorly mixing fits.** A few fits in a thousand have R-hat > 1.05 with "
+    "2 chains x 500 draws (the engine warns about each); the two refitted by hand "
+    "(article_logit replicates 400 and 853) mixed well at `target_accept=0.99` (bulk ESS "
+    "over 200, R-hat under 1.01), so these are sampler accidents of short runs. Almost every SBC fit is flagged "
+    "'not converged' by the engine only because 2 x 500 draws give a bulk or tail ESS under "
+    "its 400 threshold; that is the price of cheap SBC fits, not a calibration problem.",
+    "5. **The engine changed while these runs were made** (denser metric, flat NUTS state, "
+    "whitening for large data). Each section names the fingerprint of the engine sources "
+    "that produced it; rerun `python -m benchmarks.sbc run ...` to check a later version "
+    "(records of other versions are kept in the ranks file but not used).",
+]
 
 
 def report(out: Path = RESULTS) -> None:
@@ -612,12 +789,23 @@ def report(out: Path = RESULTS) -> None:
         "binomial Monte Carlo SE at nominal coverage.",
         "",
     ]
+    sections, verdicts = [], []
     for model in MODELS.values():
-        records = load_records(model.name, out)
+        records, left_out = current_records(model.name, out)
         if records:
-            lines += model_section(model, records, out)
+            sections += model_section(model, records, out, left_out)
+            table = parameter_table(records)
+            verdicts.append(
+                f"- `{model.name}` ({len(records)} data sets): {int(table['passes'].sum())} of "
+                f"{len(table)} parameters pass; smallest uniformity p = "
+                f"{table['p_uniform'].min():.3f}; 90% coverage "
+                f"{100 * table['cover90'].min():.1f}-{100 * table['cover90'].max():.1f}%, "
+                f"50% coverage {100 * table['cover50'].min():.1f}-"
+                f"{100 * table['cover50'].max():.1f}%."
+            )
         else:
-            lines += [f"## `{model.name}`", "", "Not run yet.", ""]
+            sections += [f"## `{model.name}`", "", "Not run yet.", ""]
+    lines += ["## Summary", "", *verdicts, "", *FINDINGS, "", *sections]
     (out / "sbc.md").write_text("\n".join(lines))
     print(f"-> {out / 'sbc.md'}")
 
@@ -631,11 +819,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     run_parser.add_argument("--seed", type=int, default=SEED)
     run_parser.add_argument("--workers", type=int, default=2)
     run_parser.add_argument("--out", type=Path, default=RESULTS)
+    recheck_parser = sub.add_parser("recheck", help="refit diverging fits, target_accept 0.99")
+    recheck_parser.add_argument("--model", choices=sorted(MODELS), required=True)
+    recheck_parser.add_argument("--workers", type=int, default=2)
+    recheck_parser.add_argument("--out", type=Path, default=RESULTS)
     report_parser = sub.add_parser("report", help="write sbc.md and figures")
     report_parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     if args.command == "run":
         run(args.model, args.n_sims, args.seed, args.workers, args.out)
+    elif args.command == "recheck":
+        recheck(args.model, args.workers, args.out)
     else:
         report(args.out)
     return 0
