@@ -211,6 +211,7 @@ def coverage_summary(records: pd.DataFrame, nominal: float = LEVEL) -> pd.DataFr
     correlated, so its SE (computed as if independent) is a lower bound.
     """
     rows = []
+    accuracy = _estimate_accuracy(records)
     for (case, method), group in _long(records).groupby(["case", "method"], sort=False):
         for name, part in [*group.groupby("parameter", sort=False), ("overall", group)]:
             covered = part["covered"].to_numpy(bool)
@@ -230,9 +231,23 @@ def coverage_summary(records: pd.DataFrame, nominal: float = LEVEL) -> pd.DataFr
                     "above_upper": float((part["true"] > part["upper"]).mean()),
                     "z_vs_nominal": (p - nominal) / np.sqrt(nominal * (1 - nominal) / n),
                     "in_93_97": bool(0.93 <= p <= 0.97),
+                    **accuracy.get((case, name), {"bias": np.nan, "sd_over_se": np.nan}),
                 }
             )
     return pd.DataFrame(rows)
+
+
+def _estimate_accuracy(records: pd.DataFrame) -> dict[tuple[str, str], dict[str, float]]:
+    """Per (case, parameter): mean bias of the estimates and sd(estimates) / mean(se)."""
+    out = {}
+    for (case, name), part in records.groupby(["case", "parameter"], sort=False):
+        est, se = part["estimate"].to_numpy(float), part["se"].to_numpy(float)
+        ok = np.isfinite(est) & np.isfinite(se)
+        out[(case, name)] = {
+            "bias": float(np.mean(est[ok] - part["true"].to_numpy(float)[ok])),
+            "sd_over_se": float(np.std(est[ok], ddof=1) / np.mean(se[ok])),
+        }
+    return out
 
 
 def _long(records: pd.DataFrame) -> pd.DataFrame:
@@ -258,7 +273,11 @@ def _long(records: pd.DataFrame) -> pd.DataFrame:
 def _markdown_table(frame: pd.DataFrame) -> str:
     header = "| " + " | ".join(frame.columns) + " |"
     rule = "|" + "|".join("---" for _ in frame.columns) + "|"
-    body = ["| " + " | ".join(str(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    # a "|" inside a cell (threshold names) would split the column: escape it
+    body = [
+        "| " + " | ".join(str(v).replace("|", "\\|") for v in row) + " |"
+        for row in frame.itertuples(index=False)
+    ]
     return "\n".join([header, rule, *body])
 
 
@@ -278,7 +297,9 @@ def write_report(
         above_upper=(100 * summary["above_upper"]).map("{:.1f}%".format),
         z_vs_nominal=summary["z_vs_nominal"].map("{:+.2f}".format),
         in_93_97=summary["in_93_97"].map({True: "yes", False: "**no**"}),
-    ).rename(columns={"mc_se": "MC SE (pts)", "in_93_97": "in [93%, 97%]"})
+        bias=summary["bias"].map(lambda v: "" if np.isnan(v) else f"{v:+.3f}"),
+        sd_over_se=summary["sd_over_se"].map(lambda v: "" if np.isnan(v) else f"{v:.3f}"),
+    ).rename(columns={"mc_se": "MC SE (pts)", "in_93_97": "in [93%, 97%]", "sd_over_se": "sd/se"})
     problems = records.groupby("case")[["replicate", "converged", "warnings"]].apply(
         lambda g: pd.Series(
             {
@@ -322,6 +343,20 @@ def write_report(
         "## Verdict",
         "",
         verdict,
+        "",
+        "`sd/se`: the standard deviation of the estimates over data sets divided by their "
+        "mean standard error (1 when the observed-information SE is right); `bias`: mean "
+        "estimate minus the true value.",
+        "",
+        "Reading: the lowest coverages are in `state_logit` (93.6-94.5%), the case with the "
+        "largest coefficients (1.6-2.5 on the log-odds scale) against a sparse reference level "
+        "(`very_rarely`, about 9.5% of organisations, some 23 rows). There the estimates vary "
+        "4-5.5% more than their standard errors say (sd/se 1.04-1.055) and are biased away "
+        "from zero by 0.04-0.06: the usual finite-sample behaviour of logit MLEs at n = 245. "
+        "An SE that is 4.5% too small gives 2 Phi(1.96 / 1.045) - 1 = 93.9% coverage, which is "
+        "what is observed, so the interval code is not at fault; profile intervals do no "
+        "better than Wald here. The business table (smaller effects) and the probit fit "
+        "cover at 94.2-95.6% per parameter.",
         "",
         "## Overall coverage",
         "",

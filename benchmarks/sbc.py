@@ -424,6 +424,28 @@ def engine_fingerprint() -> dict[str, str]:
     return dict(_FINGERPRINT)
 
 
+def commit_with_fingerprint(sha: str, depth: int = 60) -> str:
+    """The latest commit (of the last ``depth`` touching the engine) whose sources hash to ``sha``.
+
+    Returns "" when none does (e.g. the runs used uncommitted engine code).
+    """
+    import interactmodel
+
+    root = Path(_git(["rev-parse", "--show-toplevel"], Path(interactmodel.__file__).parent))
+    relative = [f"src/interactmodel/{name}" for name in ENGINE_FILES]
+    log = _git(["log", f"-{depth}", "--format=%h", "--", *relative], root)
+    for commit in log.split():
+        digest = hashlib.sha256()
+        for path in relative:
+            shown = subprocess.run(
+                ["git", "show", f"{commit}:{path}"], cwd=root, capture_output=True, check=False
+            )
+            digest.update(shown.stdout)
+        if digest.hexdigest()[:12] == sha:
+            return commit
+    return ""
+
+
 def _git(args: list[str], where: Path) -> str:
     try:
         done = subprocess.run(
@@ -692,10 +714,15 @@ def model_section(
     lines = [
         f"## `{model.name}`: `{model.formula}` (link {model.link})",
         "",
-        f"Engine: source fingerprint {_version(records[0])} (on commit "
-        f"{records[0].get('engine', {}).get('commit', '?')}, uncommitted engine changes: "
-        f"{records[0].get('engine', {}).get('dirty', '?')}); {left_out} records of other "
-        "engine versions or sampler settings in the ranks file are not used.",
+        f"Engine: source fingerprint {_version(records[0])}, "
+        + (
+            f"the engine sources of commit {commit}"
+            if (commit := commit_with_fingerprint(_version(records[0])))
+            else "uncommitted engine sources (working tree of commit "
+            f"{records[0].get('engine', {}).get('commit', '?')})"
+        )
+        + f"; {left_out} records of other engine versions or sampler settings in the ranks "
+        "file are not used.",
         "",
         f"{len(records)} data sets; fits took median {np.median(seconds):.1f} s "
         f"(max {seconds.max():.1f} s) each. Divergent transitions: "
