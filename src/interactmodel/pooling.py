@@ -99,6 +99,7 @@ def fit_pooled(
     target_accept: float = 0.9,
     progressbar: bool = False,
     parameterization: str | Mapping[str, str] = "auto",
+    cores: int | None = None,
 ) -> Any:
     """Fit ``spec`` to each reconstruction and pool the posterior draws.
 
@@ -109,9 +110,10 @@ def fit_pooled(
         See :func:`reconstruction_frames`.  Not modified.
     weights : str, optional
         Name of a frequency-weight column present in every reconstruction.
-    draws, tune, chains, seed, priors, nuts_sampler, target_accept, progressbar, parameterization
-        As for :func:`interactmodel.engines.bayes.fit`; ``draws`` and ``chains`` are per
-        reconstruction, so the pooled posterior has ``M * chains`` chains.
+    draws, tune, chains, seed, priors, nuts_sampler, target_accept, progressbar
+        As for :func:`interactmodel.engines.bayes.fit`, as are ``parameterization`` and
+        ``cores``; ``draws`` and ``chains`` are per reconstruction, so the pooled posterior has
+        ``M * chains`` chains.
 
     Returns
     -------
@@ -139,8 +141,9 @@ def fit_pooled(
     w = np.ones(len(union)) if weights is None else union[weights].to_numpy(dtype=float)
     m = len(frames)
     counts = _counts_by_source(design, source, w, m)
-    settings = bayes.FitSettings(draws, tune, chains, nuts_sampler, target_accept, progressbar)
-    bayes._check_settings(draws, tune, chains, target_accept)
+    settings = bayes.FitSettings(
+        draws, tune, chains, nuts_sampler, target_accept, progressbar, cores
+    )
     sampler = bayes._resolve_sampler(nuts_sampler)
     seed, sequence = bayes._seed_sequence(seed)
     link = getattr(spec, "link", "logit")

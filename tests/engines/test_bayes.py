@@ -296,6 +296,11 @@ def small() -> pd.DataFrame:
             r"unknown key 'b\[q\]'.*'b\[z\]'",
         ),
         ({"parameterization": "sideways"}, SpecificationError, r"parameterization='sideways'"),
+        (
+            {"cores": 0},
+            SpecificationError,
+            r"cores must be a positive integer or None \(all cores\), got 0",
+        ),
     ],
 )
 def test_bad_arguments_fail_before_sampling(
@@ -592,16 +597,18 @@ def probit_small(small: pd.DataFrame) -> tuple:
     spec = Spec("y ~ z + mo(x):g", link="probit", priors={"b[z]": Prior("normal", mu=3, sigma=0.1)})
     with pytest.warns(ConvergenceWarning, match=r"ESS \d+ < 400"):
         first = bayes.fit(
-            spec, small, seed=7, prior_predictive=True, posterior_predictive=True, **SMALL
+            spec, small, seed=7, prior_predictive=True, posterior_predictive=True, cores=2, **SMALL
         )
     with pytest.warns(ConvergenceWarning):
-        second = bayes.fit(spec, small, seed=7, **SMALL)
+        # the chains one after the other in one program instead of side by side in threads
+        second = bayes.fit(spec, small, seed=7, cores=1, **SMALL)
     with pytest.warns(ConvergenceWarning):
         other = bayes.fit(spec, small, seed=8, **SMALL)
     return spec, first, second, other
 
 
 def test_same_seed_same_numbers(probit_small: tuple) -> None:
+    """Same seed, same draws, whether the chains ran in parallel threads or in sequence."""
     _, first, second, other = probit_small
     for name in first.idata.posterior.data_vars:
         np.testing.assert_array_equal(first.idata.posterior[name], second.idata.posterior[name])

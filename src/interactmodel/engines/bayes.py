@@ -20,8 +20,10 @@ Sampler: numpyro's NUTS on one flat vector of unconstrained parameters, with a d
 for models of up to 100 parameters (thresholds and group intercepts share a location, a ridge
 that a diagonal metric crosses slowly) and, from 10,000 observations on, in coordinates
 whitened by the Laplace approximation (posterior SDs of ~0.003 at a million ratings would
-otherwise make the warm-up crawl).  The chains run one after the other inside one compiled
-program.
+otherwise make the warm-up crawl).  The chains run in equal groups side by side, one thread
+per group (``cores``), each group one after the other inside one compiled program; a chain's
+draws depend only on its own key and starting point, so they are bit-identical whatever the
+grouping (tested).
 
 Compile once: all data arrays (counts, X, ranks, group indices, Z) are *inputs* of the compiled
 JAX sampler, which is cached by model structure (shapes, link, priors, parameterisation and
@@ -31,10 +33,12 @@ runs without compiling anything.
 
 from __future__ import annotations
 
+import os
 import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -178,7 +182,7 @@ def _rv(prior: Prior, name: str, **kwargs: Any) -> Any:
     return getattr(pm, prior.pymc_name)(name, **prior.params, **kwargs)
 
 
-def _vector_rv(name: str, priors: tuple[Prior, ...], dim: str) -> Any:
+def _vector_rv(name: str, priors: tuple[Prior, ...]) -> Any:
     """One vector RV whose elements may have their own parameters (but one distribution)."""
     import pymc as pm
 
@@ -190,7 +194,7 @@ def _vector_rv(name: str, priors: tuple[Prior, ...], dim: str) -> Any:
         )
     keys = priors[0].params.keys()
     params = {k: np.array([p.params[k] for p in priors], dtype=float) for k in keys}
-    return getattr(pm, priors[0].pymc_name)(name, **params, dims=dim)
+    return getattr(pm, priors[0].pymc_name)(name, **params, shape=len(priors))
 
 
 def _log_category_probs(theta: Any, eta: Any, link: str) -> Any:
@@ -245,14 +249,13 @@ def build_model(
     from pymc.distributions.transforms import ordered
 
     K = arrays.n_levels
-    coords: dict[str, Any] = {"threshold": np.arange(K - 1), "coef": np.arange(arrays.X.shape[1])}
-    coords["mo_block"] = np.arange(len(arrays.mo))
-    with pm.Model(coords=coords) as model:
+    # fixed shapes (no dims): the sampler reads every parameter's shape from the graph
+    with pm.Model() as model:
         counts = pm.Data("counts", arrays.counts)
         theta = _rv(
             priors.thresholds,
             "thresholds",
-            dims="threshold",
+            shape=K - 1,
             transform=ordered,
             initval=_initial_thresholds(arrays.counts),
         )
@@ -261,9 +264,9 @@ def build_model(
             X = pm.Data("X", arrays.X)
             # a broadcast product and sum, not pt.dot: XLA fuses it with the rest, while a tiny
             # dot goes through a BLAS call whose per-call overhead dominates the gradient
-            eta = eta + pt.sum(X * _vector_rv("b", priors.b, "coef")[None, :], axis=1)
+            eta = eta + pt.sum(X * _vector_rv("b", priors.b)[None, :], axis=1)
         if arrays.mo:
-            b_mo = _vector_rv("b_mo", priors.b_mo, "mo_block")
+            b_mo = _vector_rv("b_mo", priors.b_mo)
             for m, block in enumerate(arrays.mo):
                 eta = eta + _mo_term(m, block, b_mo[m], priors.simplex[m])
         for g, group in enumerate(arrays.groups):
@@ -338,13 +341,34 @@ class CompiledModel:
         Constrained variables (free RVs and deterministics) returned per draw.
     run : callable or None
         Jitted ``run(keys, init_values, data) -> (outputs, stats)`` (numpyro only).
+    executables : dict
+        ``run`` compiled ahead of time, by the shapes and dtypes of its arguments.
     """
 
     model: Any
     data_names: tuple[str, ...]
     value_names: tuple[str, ...]
     out_names: tuple[str, ...]
-    run: Callable[..., Any] | None
+    run: Any  # a jax.jit-wrapped function, or None for the PyMC sampler
+    executables: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)
+
+    def executable(self, *args: Any) -> Any:
+        """``run`` compiled for arguments shaped like ``args`` (compiled on first use).
+
+        Compiling ahead of time, before any thread calls it, makes sure that groups of chains
+        started side by side share one compilation instead of each compiling their own.
+        """
+        import jax
+
+        leaves = jax.tree_util.tree_leaves(args)
+        # arrays or jax.ShapeDtypeStruct: compiling needs only shapes and dtypes
+        signature = tuple((tuple(a.shape), np.dtype(a.dtype).str) for a in leaves)
+        found = self.executables.get(signature)
+        if found is None:
+            assert self.run is not None
+            found = self.run.lower(*args).compile()
+            self.executables[signature] = found
+        return found
 
 
 _CACHE: dict[tuple[Any, ...], CompiledModel] = {}
@@ -432,9 +456,17 @@ def _initial_point(model: Any) -> dict[str, np.ndarray]:
     return cached
 
 
-def _n_unconstrained(model: Any) -> int:
+def _value_shapes(model: Any) -> list[tuple[int, ...]]:
+    """Shapes of the unconstrained value variables, from the graph when it fixes them."""
+    static = [v.type.shape for v in model.value_vars]
+    if all(dim is not None for shape in static for dim in shape):
+        return [tuple(int(d) for d in shape) for shape in static]
     point = _initial_point(model)
-    return int(sum(np.size(point[v.name]) for v in model.value_vars))
+    return [np.shape(point[v.name]) for v in model.value_vars]
+
+
+def _n_unconstrained(model: Any) -> int:
+    return int(sum(np.prod(shape, dtype=int) for shape in _value_shapes(model)))
 
 
 def _laplace(potential: Callable[[Any], Any], init: Any, scale: Any) -> tuple[Any, Any]:
@@ -470,8 +502,7 @@ def _compile_numpyro(
     from numpyro.infer.hmc import hmc
 
     logp_fn, out_fn, out_names = _jaxify_with_data_inputs(model)
-    point = _initial_point(model)
-    shapes = [np.shape(point[v.name]) for v in model.value_vars]
+    shapes = _value_shapes(model)
     sizes = [int(np.prod(shape)) for shape in shapes]
     starts = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
     dense = int(starts[-1]) <= DENSE_MASS_MAX_PARAMETERS
@@ -569,21 +600,56 @@ def _data_values(compiled: CompiledModel, arrays: ModelArrays) -> tuple[np.ndarr
     return tuple(named[name] for name in compiled.data_names)
 
 
+def chain_groups(chains: int, cores: int) -> list[np.ndarray]:
+    """Split chain indices into the most equal groups (at most ``cores``) that run side by side.
+
+    The number of groups is the largest divisor of ``chains`` not above ``cores``, so every
+    group has the same size and one compiled program serves them all.
+
+    >>> [g.tolist() for g in chain_groups(4, 2)]
+    [[0, 1], [2, 3]]
+    >>> [g.tolist() for g in chain_groups(3, 2)]
+    [[0, 1, 2]]
+    """
+    n = max(d for d in range(1, min(chains, cores) + 1) if chains % d == 0)
+    return np.split(np.arange(chains), n)
+
+
 def _run_numpyro(
-    compiled: CompiledModel, arrays: ModelArrays, chains: int, seed: np.random.SeedSequence
+    compiled: CompiledModel,
+    arrays: ModelArrays,
+    chains: int,
+    seed: np.random.SeedSequence,
+    cores: int = 1,
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray]:
     import jax
 
     jitter_seed, key_seed = seed.spawn(2)
-    values = _initial_values(compiled.model, chains, np.random.default_rng(jitter_seed))
-    init = np.concatenate([v.reshape(chains, -1) for v in values], axis=1)
-    key = jax.random.PRNGKey(int(key_seed.generate_state(1)[0]))
-    keys = jax.random.split(key, chains)
-    assert compiled.run is not None
-    outs, stats, warmup_steps = compiled.run(keys, init, _data_values(compiled, arrays))
-    posterior = {
-        name: np.asarray(value) for name, value in zip(compiled.out_names, outs, strict=True)
-    }
+    # raw threefry keys straight from the seed (two 32-bit words per chain)
+    keys = key_seed.generate_state(2 * chains, dtype=np.uint32).reshape(chains, 2)
+    data = _data_values(compiled, arrays)
+    groups = chain_groups(chains, cores)
+    init_shape = jax.ShapeDtypeStruct((groups[0].size, _n_unconstrained(compiled.model)), float)
+    with ThreadPoolExecutor(1) as pool:
+        # XLA compiles (without the GIL) while the starting points are computed
+        compiling = pool.submit(compiled.executable, keys[groups[0]], init_shape, data)
+        values = _initial_values(compiled.model, chains, np.random.default_rng(jitter_seed))
+        init = np.concatenate([v.reshape(chains, -1) for v in values], axis=1)
+        run = compiling.result()
+
+    def run_group(group: np.ndarray) -> Any:
+        # JAX releases the GIL while a compiled program runs, so threads sample in parallel
+        return jax.device_get(run(keys[group], init[group], data))
+
+    if len(groups) == 1:
+        parts = [run_group(groups[0])]
+    else:
+        with ThreadPoolExecutor(len(groups)) as pool:
+            parts = list(pool.map(run_group, groups))
+    outs, stats, warmup_steps = jax.tree_util.tree_map(
+        lambda *xs: np.concatenate(xs, axis=0), *parts
+    )
+    posterior = dict(zip(compiled.out_names, outs, strict=True))
     diverging, energy, potential, n_steps, accept, step = (np.asarray(s) for s in stats)
     sample_stats = {
         "diverging": diverging.astype(bool),
@@ -708,6 +774,7 @@ def sample_arrays(
     nuts_sampler: str = "numpyro",
     target_accept: float = 0.9,
     progressbar: bool = False,
+    cores: int = 1,
 ) -> SampleOutput:
     """Sample the posterior of a model given as plain arrays (compiled once per structure).
 
@@ -723,6 +790,8 @@ def sample_arrays(
     nuts_sampler : {"numpyro", "pymc"}
     target_accept : float
     progressbar : bool
+    cores : int
+        Groups of chains sampled side by side (numpyro; see :func:`chain_groups`).
 
     Returns
     -------
@@ -732,7 +801,7 @@ def sample_arrays(
     compiled = _compiled(arrays, link, priors, centered, nuts_sampler, settings)
     start = time.perf_counter()
     if nuts_sampler == "numpyro":
-        posterior, stats, warmup = _run_numpyro(compiled, arrays, chains, seed)
+        posterior, stats, warmup = _run_numpyro(compiled, arrays, chains, seed, cores)
     else:
         posterior, stats, warmup = _run_pymc(
             compiled, arrays, draws, tune, chains, target_accept, seed, progressbar
@@ -753,6 +822,24 @@ class FitSettings:
     nuts_sampler: str = "numpyro"
     target_accept: float = 0.9
     progressbar: bool = False
+    cores: int | None = None
+
+    def __post_init__(self) -> None:
+        _check_settings(self.draws, self.tune, self.chains, self.target_accept)
+        if self.cores is not None and (
+            isinstance(self.cores, bool)
+            or not isinstance(self.cores, int | np.integer)
+            or self.cores < 1
+        ):
+            raise SpecificationError(
+                f"cores must be a positive integer or None (all cores), got {self.cores!r}"
+            )
+
+    @property
+    def threads(self) -> int:
+        """Groups of chains run side by side: ``cores``, or every core of the machine."""
+        cores = self.cores if self.cores is not None else (os.cpu_count() or 1)
+        return max(1, min(int(cores), self.chains))
 
     def sample(
         self,
@@ -776,6 +863,7 @@ class FitSettings:
             nuts_sampler=sampler,
             target_accept=self.target_accept,
             progressbar=self.progressbar,
+            cores=self.threads,
         )
 
 
@@ -848,7 +936,6 @@ def fit_design(
     """
     from interactmodel.bayes_result import add_predictive, parameter_table
 
-    _check_settings(settings.draws, settings.tune, settings.chains, settings.target_accept)
     sampler = _resolve_sampler(settings.nuts_sampler)
     seed, sequence = _seed_sequence(seed)
     sample_seed, pp_seed, prior_seed = sequence.spawn(3)
@@ -956,6 +1043,7 @@ def fit(
     posterior_predictive: bool = False,
     progressbar: bool = False,
     parameterization: str | Mapping[str, str] = "auto",
+    cores: int | None = None,
 ) -> BayesResult:
     """Fit a Bayesian cumulative-link model (``spec.fit(data, engine="bayes", ...)``).
 
@@ -986,6 +1074,9 @@ def fit(
         Show PyMC's progress bar (``nuts_sampler="pymc"`` only).
     parameterization : {"auto", "centered", "non-centered"} or dict
         Of the group effects; see :func:`choose_parameterization` for the ``"auto"`` rule.
+    cores : int, optional
+        Threads that sample groups of chains side by side (numpyro only; default: every
+        core).  The draws are the same for any value: each chain depends only on the seed.
 
     Returns
     -------
@@ -1008,7 +1099,7 @@ def fit(
         )
     kwargs = {"levels": spec.levels} if getattr(spec, "levels", None) is not None else {}
     design = build_design(parse_formula(spec.formula), data, weights=weights, **kwargs)
-    settings = FitSettings(draws, tune, chains, nuts_sampler, target_accept, progressbar)
+    settings = FitSettings(draws, tune, chains, nuts_sampler, target_accept, progressbar, cores)
     return fit_design(
         design,
         link=getattr(spec, "link", "logit"),
