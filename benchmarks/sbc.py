@@ -355,8 +355,10 @@ def sbc_replicate(task: tuple[str, int, int, dict[str, Any]]) -> dict[str, Any]:
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        # one core per fit: the workers already fill the machine (the draws do not depend on
+        # cores, so this is not a sampler setting)
         fit = OrdinalModel(model.formula, link=model.link).fit(
-            data, engine="bayes", seed=int(fit_seed.generate_state(1)[0]), **sampler
+            data, engine="bayes", seed=int(fit_seed.generate_state(1)[0]), cores=1, **sampler
         )
     seconds = time.perf_counter() - start
     draws = fit.draws_frame()
