@@ -41,6 +41,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from benchmarks.markdown import markdown_table
+
 RESULTS = Path(__file__).parent / "results"
 SEED = 20240516
 N_ROWS = 245  # organisations in the article's survey
@@ -270,17 +272,6 @@ def _long(records: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def _markdown_table(frame: pd.DataFrame) -> str:
-    header = "| " + " | ".join(frame.columns) + " |"
-    rule = "|" + "|".join("---" for _ in frame.columns) + "|"
-    # a "|" inside a cell (threshold names) would split the column: escape it
-    body = [
-        "| " + " | ".join(str(v).replace("|", "\\|") for v in row) + " |"
-        for row in frame.itertuples(index=False)
-    ]
-    return "\n".join([header, rule, *body])
-
-
 def write_report(
     summary: pd.DataFrame,
     records: pd.DataFrame,
@@ -360,17 +351,17 @@ def write_report(
         "",
         "## Overall coverage",
         "",
-        _markdown_table(
+        markdown_table(
             shown.loc[overall.index, ["case", "method", "n", "coverage", "MC SE (pts)"]]
         ),
         "",
         "## Per parameter",
         "",
-        _markdown_table(shown.drop(columns=["n"])),
+        markdown_table(shown.drop(columns=["n"])),
         "",
         "## Fits",
         "",
-        _markdown_table(problems.reset_index()),
+        markdown_table(problems.reset_index()),
         "",
         "True parameters per case: "
         + "; ".join(

@@ -59,6 +59,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from benchmarks.markdown import markdown_table
+
 RESULTS = Path(__file__).parent / "results"
 SEED = 20240517
 COVARIATE_SEED = 245
@@ -674,17 +676,6 @@ def fit_health(records: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _fmt_table(frame: pd.DataFrame) -> str:
-    header = "| " + " | ".join(frame.columns) + " |"
-    rule = "|" + "|".join("---" for _ in frame.columns) + "|"
-    # a "|" inside a cell (threshold names) would split the column: escape it
-    body = [
-        "| " + " | ".join(str(v).replace("|", "\\|") for v in row) + " |"
-        for row in frame.itertuples(index=False)
-    ]
-    return "\n".join([header, rule, *body])
-
-
 def model_section(
     model: SBCModel, records: list[dict[str, Any]], out: Path, left_out: int = 0
 ) -> list[str]:
@@ -738,12 +729,12 @@ def model_section(
         "Fits and calibration by data set (expected: 10.0% of ranks in the outer 10%, "
         "i.e. rank < 5 or > 94 of 0..99):",
         "",
-        _fmt_table(fit_health(records)),
+        markdown_table(fit_health(records)),
         "",
         *recheck_lines(model.name, records, out),
         f"![rank histograms]({figure.name})",
         "",
-        _fmt_table(shown),
+        markdown_table(shown),
         "",
         (
             f"All {n_params} parameters pass (p > 0.01 and 90% coverage in [86%, 94%])."

@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 
 from interactmodel import article, checks
-from interactmodel.audit import ShareConstraint, audit_table
+from interactmodel.audit import audit_table
 from interactmodel.errors import DataError
+from interactmodel.feasibility import ShareConstraint
 from interactmodel.reconstruct import reconstruct
 from interactmodel.spec import OrdinalModel
 

@@ -25,7 +25,7 @@ from interactmodel.reconstruct import (
     sample_table,
 )
 
-from .test_audit import compositions, prints_as
+from .test_feasibility import compositions, prints_as
 
 RULES = {"half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN}
 

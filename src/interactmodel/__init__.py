@@ -18,7 +18,7 @@ _LAZY: dict[str, str | tuple[str, str]] = {
     "SurveySchema": "interactmodel.survey",
     "audit_table": "interactmodel.audit",
     "audit_article": "interactmodel.audit",
-    "ShareConstraint": "interactmodel.audit",
+    "ShareConstraint": "interactmodel.feasibility",
     # `interactmodel.reconstruct` is the module; its function `reconstruct` is exported under a
     # name that a later `import interactmodel.reconstruct` cannot shadow.
     "draw_reconstructions": ("interactmodel.reconstruct", "reconstruct"),
@@ -30,7 +30,7 @@ _LAZY: dict[str, str | tuple[str, str]] = {
     "build_design": "interactmodel.design",
     "save": "interactmodel.io",
     "load": "interactmodel.io",
-    "SavedFitError": "interactmodel.io",
+    "SavedFitError": "interactmodel.errors",
     "fit_pooled": "interactmodel.pooling",
     "Prior": "interactmodel.priors",
     "BayesResult": "interactmodel.bayes_result",

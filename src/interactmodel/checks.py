@@ -656,7 +656,7 @@ def _verdict(
 
 
 def _share_feasible(spec: _Spec, feasible: frozenset[int]) -> bool:
-    from interactmodel.audit import count_bounds
+    from interactmodel.feasibility import count_bounds
 
     units = round(spec.published * 10**spec.decimals)
     lo, hi = count_bounds(units, article.SAMPLE_SIZE, decimals=spec.decimals)

@@ -552,6 +552,13 @@ def _read_survey_file(args: argparse.Namespace) -> Any:
         argument("--draws", type=int, default=1000, help="posterior draws per chain (bayes)"),
         argument("--tune", type=int, default=1000, help="warm-up draws per chain (bayes)"),
         argument("--chains", type=int, default=4, help="chains (bayes)"),
+        argument(
+            "--cores",
+            type=int,
+            default=None,
+            help="chains sampled side by side (bayes; default: every core; the draws do not "
+            "depend on it)",
+        ),
         argument("--seed", type=int, default=0, metavar="S", help="sampler seed (bayes)"),
         argument("--out", type=Path, required=True, metavar="DIR", help="folder for the fit"),
         argument("--force", action="store_true", help="replace DIR if it holds a saved fit"),
@@ -568,7 +575,13 @@ def _fit(args: argparse.Namespace) -> int:
     spec = OrdinalModel(args.formula, link=args.link)
     options: dict[str, Any] = {}
     if args.engine == "bayes":
-        options = {"draws": args.draws, "tune": args.tune, "chains": args.chains, "seed": args.seed}
+        options = {
+            "draws": args.draws,
+            "tune": args.tune,
+            "chains": args.chains,
+            "seed": args.seed,
+            "cores": args.cores,
+        }
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = spec.fit(data, engine=args.engine, weights=args.weights, **options)

@@ -20,6 +20,8 @@ __all__ = [
     "FitError",
     "ScenarioError",
     "OutputExistsError",
+    "SavedFitError",
+    "NewerFormatError",
     "InteractModelWarning",
     "ConvergenceWarning",
     "SeparationWarning",
@@ -59,6 +61,14 @@ class ScenarioError(InteractModelError, ValueError):
 
 class OutputExistsError(InteractModelError, FileExistsError):
     """An output folder or file exists and ``--force`` was not given."""
+
+
+class SavedFitError(DataError):
+    """A saved-fit folder is missing, incomplete, corrupt, unsafe or cannot be written."""
+
+
+class NewerFormatError(SavedFitError):
+    """A saved fit was written in a newer format than this interactmodel can read."""
 
 
 class InteractModelWarning(UserWarning):

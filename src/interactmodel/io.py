@@ -9,14 +9,17 @@
 Why no pickle: unpickling runs code chosen by whoever wrote the file.  Loading here reads JSON,
 CSV and netCDF only and never refits: the design is rebuilt by
 :func:`~interactmodel.design.build_design` from the saved cells (their counts as frequency
-weights, every level order as saved) and the estimates or draws are read back bit for bit
-(numbers are written with Python's shortest round-trip ``repr``).
+weights, every level order as saved; :mod:`interactmodel.saved_design` writes and reads
+``design.json``, ``cells.csv`` and ``rows.csv``) and the estimates or draws are read back bit for
+bit (numbers are written with Python's shortest round-trip ``repr``; see
+:mod:`interactmodel.saved_json`).
 
 Why formulas are checked: formulaic *evaluates* Python in formula terms (``np.log(x)``), so a
 tampered ``spec.json`` could run code while the design is rebuilt.  Every term of a saved formula
 is parsed (not evaluated) and may only use column names, constants, arithmetic and an
-allow-list of functions (:data:`ALLOWED_FUNCTIONS`); anything else is refused before any design
-is built, and :func:`save` refuses such a fit up front.
+allow-list of functions (:data:`ALLOWED_FUNCTIONS`, defined in
+:mod:`interactmodel.formula_safety`); anything else is refused before any design is built, and
+:func:`save` refuses such a fit up front.
 
 Examples
 --------
@@ -38,10 +41,7 @@ True
 
 from __future__ import annotations
 
-import ast
-import csv
 import json
-import math
 import textwrap
 import warnings
 from collections.abc import Mapping
@@ -54,19 +54,23 @@ import numpy as np
 import pandas as pd
 
 from interactmodel.errors import (
-    DataError,
     FitError,
     FormulaError,
     InteractModelError,
+    NewerFormatError,
     OutputExistsError,
+    SavedFitError,
     SpecificationError,
     format_values,
 )
+from interactmodel.formula_safety import ALLOWED_FUNCTIONS, check_formula_safe
 from interactmodel.outputs import staged_folder
+from interactmodel.saved_design import load_design, readonly, write_design
+from interactmodel.saved_json import corrupt, from_json, get_entry, read_json, to_json, write_json
 
 if TYPE_CHECKING:
     from interactmodel.bayes_result import BayesResult
-    from interactmodel.design import Design, ParsedFormula
+    from interactmodel.design import Design
     from interactmodel.priors import Prior
     from interactmodel.results import MLResult
 
@@ -85,39 +89,10 @@ FORMAT = "interactmodel.saved-fit"
 #: the format version written; :func:`load` reads every version up to this one
 FORMAT_VERSION = 1
 
-#: functions a saved formula term may call (formulaic's names); nothing else is evaluated
-ALLOWED_FUNCTIONS: dict[str, frozenset[str]] = {
-    "": frozenset(
-        {"C", "I", "Q", "log", "log2", "log10", "exp", "exp2", "exp10"}
-        | {"Treatment", "Sum", "Helmert", "Diff"}
-    ),
-    "np": frozenset(
-        {"abs", "absolute", "sign", "sqrt", "square", "cbrt", "power", "exp", "exp2", "expm1"}
-        | {"log", "log2", "log10", "log1p", "sin", "cos", "tan", "arcsin", "arccos", "arctan"}
-        | {"sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh", "floor", "ceil", "round"}
-        | {"rint", "trunc", "clip", "minimum", "maximum", "where"}
-    ),
-    "contr": frozenset({"treatment", "sum", "helmert", "diff", "poly", "SAS"}),
-}
-_MODULE_ALIASES = {"np": "np", "numpy": "np", "contr": "contr"}
-_SAFE_NODES = (
-    ast.Expression, ast.Call, ast.keyword, ast.Name, ast.Attribute, ast.Load, ast.Constant,
-    ast.List, ast.Tuple, ast.BinOp, ast.UnaryOp, ast.Compare, ast.BoolOp, ast.operator,
-    ast.unaryop, ast.cmpop, ast.boolop,
-)  # fmt: skip
-
 _ML_FILES = ("spec.json", "design.json", "cells.csv", "rows.csv", "estimates.json")
 _BAYES_FILES = ("spec.json", "design.json", "cells.csv", "rows.csv", "bayes.json", "posterior.nc")
 # BayesResult fields written by their own code; every other field goes to bayes.json as JSON
 _BAYES_SPECIAL = ("idata", "design", "priors", "parameters")
-
-
-class SavedFitError(DataError):
-    """A saved-fit folder is missing, incomplete, corrupt, unsafe or cannot be written."""
-
-
-class NewerFormatError(SavedFitError):
-    """A saved fit was written in a newer format than this interactmodel can read."""
 
 
 # =========================================================================== saving
@@ -157,7 +132,7 @@ def save(result: MLResult | BayesResult, path: str | Path, *, force: bool = Fals
     _check_target(folder, force)
     design = result.design
     nominal = result.spec.nominal if engine == "ml" else None  # type: ignore[union-attr]
-    _check_formula_safe(design.formula, nominal, set(design.encoding.variables))
+    check_formula_safe(design.formula, nominal, set(design.encoding.variables))
     with staged_folder(folder, check=lambda target: _check_target(target, force)) as staging:
         _write_all(result, engine, staging)
     return folder
@@ -210,18 +185,12 @@ def _is_saved_fit(folder: Path) -> bool:
 
 
 def _write_all(result: Any, engine: str, folder: Path) -> None:
-    design = result.design
-    _write_json(folder / "spec.json", _spec_record(result, engine))
-    encoded = [_encode_column(design.cells[name], str(name)) for name in design.cells.columns]
-    variables, cell_text = [info for info, _ in encoded], [text for _, text in encoded]
-    _write_json(folder / "design.json", _design_record(design, variables))
-    _write_cells(folder / "cells.csv", design, variables, cell_text)
-    rows = pd.DataFrame({"cell": design.row_cell, "outcome": design.row_outcome})
-    rows.to_csv(folder / "rows.csv", index=False, lineterminator="\n")
+    write_json(folder / "spec.json", _spec_record(result, engine))
+    write_design(result.design, folder)
     if engine == "ml":
-        _write_json(folder / "estimates.json", _estimates_record(result))
+        write_json(folder / "estimates.json", _estimates_record(result))
     else:
-        _write_json(folder / "bayes.json", _bayes_record(result))
+        write_json(folder / "bayes.json", _bayes_record(result))
         try:
             result.idata.to_netcdf(str(folder / "posterior.nc"), engine="h5netcdf")
         except (TypeError, ValueError) as exc:
@@ -259,26 +228,9 @@ def _spec_record(result: Any, engine: str) -> dict[str, Any]:
         "link": link,
         "nominal": list(nominal) if isinstance(nominal, tuple) else nominal,
         "priors": priors,
-        "levels": None if levels is None else _to_json(list(levels), "spec.levels"),
+        "levels": None if levels is None else to_json(list(levels), "spec.levels"),
         "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "library_versions": libraries,
-    }
-
-
-def _design_record(design: Design, variables: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "outcome": design.outcome,
-        "outcome_levels": list(design.outcome_levels),
-        "weights": design.weights,
-        "nobs": _to_json(design.nobs, "nobs"),
-        "n_rows": int(design.n_rows),
-        "n_cells": int(design.n_cells),
-        "variables": variables,
-        "cells_columns": _cells_header(design.outcome_levels, variables),
-        "X_names": list(design.X_names),
-        "X_nominal_names": list(design.X_nominal_names),
-        "mo_blocks": [block.name for block in design.mo],
-        "groups": [{"name": g.name, "levels": list(g.levels)} for g in design.groups],
     }
 
 
@@ -287,18 +239,18 @@ def _estimates_record(result: MLResult) -> dict[str, Any]:
     return {
         "outcome_levels": list(result.outcome_levels),
         "parameters": [
-            {"name": name, "kind": kind, "estimate": _to_json(value, name)}
+            {"name": name, "kind": kind, "estimate": to_json(value, name)}
             for name, kind, value in zip(result.names, result.kinds, params, strict=True)
         ],
-        "cov": _to_json(cov, "cov"),
-        "loglik": _to_json(result.loglik, "loglik"),
-        "nobs": _to_json(result.nobs, "nobs"),
+        "cov": to_json(cov, "cov"),
+        "loglik": to_json(result.loglik, "loglik"),
+        "nobs": to_json(result.nobs, "nobs"),
         "converged": bool(result.converged),
         "n_iter": int(result.n_iter),
-        "max_abs_gradient": _to_json(result.max_abs_gradient, "max_abs_gradient"),
-        "hessian_condition": _to_json(result.hessian_condition, "hessian_condition"),
+        "max_abs_gradient": to_json(result.max_abs_gradient, "max_abs_gradient"),
+        "hessian_condition": to_json(result.hessian_condition, "hessian_condition"),
         "message": str(result.message),
-        "ridge": _to_json(float(result._problem.ridge), "ridge"),
+        "ridge": to_json(float(result._problem.ridge), "ridge"),
     }
 
 
@@ -306,11 +258,11 @@ def _bayes_record(result: BayesResult) -> dict[str, Any]:
     priors = result.priors
     table = result.parameters
     rows = [
-        [_to_json(list(v) if isinstance(v, tuple) else v, "parameters") for v in row]
+        [to_json(list(v) if isinstance(v, tuple) else v, "parameters") for v in row]
         for row in table.itertuples(index=False, name=None)
     ]
     others = {
-        f.name: _to_json(getattr(result, f.name), f.name)
+        f.name: to_json(getattr(result, f.name), f.name)
         for f in fields(result)
         if f.name not in _BAYES_SPECIAL
     }
@@ -371,53 +323,7 @@ def _readme(engine: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-# --------------------------------------------------------------------------- JSON values
-
-
-def _to_json(value: Any, where: str) -> Any:
-    """Plain JSON data; floats exactly (repr), non-finite floats as {"float": "nan"}."""
-    if value is None or isinstance(value, str | bool):
-        return value
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, int | np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        number = float(value)
-        if math.isfinite(number):
-            return number
-        return {"float": "nan" if math.isnan(number) else ("inf" if number > 0 else "-inf")}
-    if isinstance(value, np.ndarray):
-        return [_to_json(v, where) for v in value.tolist()]
-    if isinstance(value, list | tuple):
-        return [_to_json(v, where) for v in value]
-    if isinstance(value, Mapping):
-        bad = [k for k in value if not isinstance(k, str)]
-        if bad:
-            raise SavedFitError(
-                f"cannot save {where}: its keys {format_values(bad)} are not strings"
-            )
-        return {k: _to_json(v, f"{where}[{k!r}]") for k, v in value.items()}
-    raise SavedFitError(
-        f"cannot save {where}: a {type(value).__name__} ({value!r:.60}) is not plain JSON data "
-        "(strings, numbers, booleans, lists, dicts)"
-    )
-
-
-def _from_json(value: Any) -> Any:
-    """Inverse of :func:`_to_json` (lists stay lists)."""
-    if isinstance(value, dict):
-        if set(value) == {"float"} and value["float"] in ("nan", "inf", "-inf"):
-            return float(value["float"])
-        return {k: _from_json(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_from_json(v) for v in value]
-    return value
-
-
-def _write_json(path: Path, record: dict[str, Any]) -> None:
-    text = json.dumps(record, indent=1, ensure_ascii=False, allow_nan=False)
-    path.write_text(text + "\n", encoding="utf-8")
+# --------------------------------------------------------------------------- priors as JSON
 
 
 def _prior_json(prior: Prior, where: str) -> dict[str, Any]:
@@ -425,63 +331,11 @@ def _prior_json(prior: Prior, where: str) -> dict[str, Any]:
 
     if not isinstance(prior, Prior):
         raise SavedFitError(f"cannot save {where}: {prior!r} is not an interactmodel.priors.Prior")
-    return {"dist": prior.dist, "params": _to_json(prior.params, where)}
+    return {"dist": prior.dist, "params": to_json(prior.params, where)}
 
 
 def _priors_json(priors: Mapping[str, Any], where: str) -> dict[str, Any]:
     return {str(k): _prior_json(p, f"{where}[{k!r}]") for k, p in priors.items()}
-
-
-# --------------------------------------------------------------------------- cells
-
-
-def _encode_column(series: pd.Series, name: str) -> tuple[dict[str, Any], list[str]]:
-    dtype = series.dtype
-    if isinstance(dtype, pd.CategoricalDtype):
-        categories = list(dtype.categories)
-        labels = [str(c) for c in categories]
-        if len(set(labels)) != len(labels):
-            raise SavedFitError(
-                f"cannot save column {name!r}: its categories {format_values(categories)} "
-                "are not distinct as text; give them distinct names"
-            )
-        info = {
-            "name": name,
-            "dtype": "category",
-            "categories": _to_json(categories, f"categories of {name!r}"),
-            "categories_dtype": str(dtype.categories.dtype),
-            "ordered": bool(dtype.ordered),
-        }
-        return info, [labels[code] for code in series.cat.codes.to_numpy()]
-    info = {"name": name, "dtype": str(dtype)}
-    values = series.tolist()
-    if pd.api.types.is_bool_dtype(dtype):
-        return info, [str(bool(v)) for v in values]
-    if pd.api.types.is_integer_dtype(dtype):
-        return info, [str(int(v)) for v in values]
-    if pd.api.types.is_float_dtype(dtype):
-        return info, [repr(float(v)) for v in values]
-    if isinstance(dtype, pd.StringDtype) or all(isinstance(v, str) for v in values):
-        return info, list(values)
-    raise SavedFitError(
-        f"cannot save column {name!r} of dtype {dtype}: a saved fit keeps categorical, string, "
-        "boolean, integer and float covariates; convert the column and refit"
-    )
-
-
-def _cells_header(outcome_levels: tuple[str, ...], variables: list[dict[str, Any]]) -> list[str]:
-    return ["cell", *(v["name"] for v in variables), *(f"count[{lv}]" for lv in outcome_levels)]
-
-
-def _write_cells(
-    path: Path, design: Design, variables: list[dict[str, Any]], texts: list[list[str]]
-) -> None:
-    counts = [[repr(float(c)) for c in row] for row in design.counts.tolist()]
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(_cells_header(design.outcome_levels, variables))
-        for i in range(design.n_cells):
-            writer.writerow([str(i), *(column[i] for column in texts), *counts[i]])
 
 
 # =========================================================================== loading
@@ -514,7 +368,7 @@ def load(path: str | Path) -> MLResult | BayesResult:
         raise SavedFitError(f"no saved fit at {folder}: the folder does not exist")
     if not folder.is_dir():
         raise SavedFitError(f"{folder} is a file, not a saved-fit folder (written by save())")
-    spec = _read_json(folder, "spec.json")
+    spec = read_json(folder, "spec.json")
     engine = _check_header(spec, folder)
     for name in _ML_FILES if engine == "ml" else _BAYES_FILES:
         if not (folder / name).is_file():
@@ -522,52 +376,19 @@ def load(path: str | Path) -> MLResult | BayesResult:
                 f"{folder} has no {name}, so the saved fit is incomplete; save the fit again "
                 "(every file listed in README.txt is needed)"
             )
-    design = _load_design(folder, spec, engine)
+    design = load_design(folder, spec, engine)
     if engine == "ml":
         return _load_ml(folder, spec, design)
     return _load_bayes(folder, design)
 
 
-def _corrupt(file: Path, problem: str) -> SavedFitError:
-    return SavedFitError(
-        f"{file} is corrupt: {problem}; the saved fit cannot be read, save the fit again"
-    )
-
-
-def _read_json(folder: Path, name: str) -> dict[str, Any]:
-    file = folder / name
-    if not file.is_file():
-        raise SavedFitError(
-            f"{folder} has no {name}, so it is not a complete saved fit; pass the folder "
-            "that save() wrote (it holds spec.json, design.json, cells.csv, ...)"
-        )
-    try:
-        record = json.loads(file.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _corrupt(file, f"it is not valid JSON ({exc})") from exc
-    if not isinstance(record, dict):
-        raise _corrupt(file, f"it holds a JSON {type(record).__name__}, not an object")
-    return record
-
-
-def _get(record: Mapping[str, Any], key: str, kind: Any, file: Path) -> Any:
-    if key not in record:
-        raise _corrupt(file, f"the entry {key!r} is missing")
-    value = _from_json(record[key])
-    if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        value = float(value)
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise _corrupt(file, f"the entry {key!r} is {value!r:.60}, not of the expected type")
-    return value
-
-
 def _check_header(spec: dict[str, Any], folder: Path) -> str:
     file = folder / "spec.json"
     if spec.get("format") != FORMAT:
-        raise _corrupt(file, f"its format is {spec.get('format')!r}, not {FORMAT!r}")
+        raise corrupt(file, f"its format is {spec.get('format')!r}, not {FORMAT!r}")
     version = spec.get("format_version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise _corrupt(file, f"format_version {version!r} is not a version number")
+        raise corrupt(file, f"format_version {version!r} is not a version number")
     if version > FORMAT_VERSION:
         written = spec.get("interactmodel_version", "a newer version")
         raise NewerFormatError(
@@ -577,305 +398,8 @@ def _check_header(spec: dict[str, Any], folder: Path) -> str:
         )
     engine = spec.get("engine")
     if engine not in ("ml", "bayes"):
-        raise _corrupt(file, f"engine {engine!r} is not 'ml' or 'bayes'")
+        raise corrupt(file, f"engine {engine!r} is not 'ml' or 'bayes'")
     return str(engine)
-
-
-# --------------------------------------------------------------------------- formula safety
-
-
-def _nominal_text(nominal: str | tuple[str, ...] | list[str] | None) -> str:
-    if nominal is None:
-        return ""
-    if isinstance(nominal, str):
-        return nominal.strip().removeprefix("~").strip()
-    return " + ".join(nominal)
-
-
-def _check_formula_safe(
-    parsed: ParsedFormula, nominal: str | tuple[str, ...] | list[str] | None, variables: set[str]
-) -> None:
-    """Refuse formula terms that would make formulaic evaluate anything but allowed functions."""
-    parts = [parsed.fixed_rhs, _nominal_text(nominal)]
-    parts += [" + ".join(term.slopes) for term in parsed.group_terms]
-    for rhs in parts:
-        if rhs.strip():
-            for expression in _python_factors(rhs):
-                bad = _unsafe_parts(expression, variables)
-                if bad:
-                    raise SavedFitError(
-                        f"the formula term {expression!r} of {parsed.formula!r} uses "
-                        f"{format_values(bad)}, which a saved fit may not evaluate (allowed: "
-                        "column names, constants, arithmetic and the functions of "
-                        "interactmodel.io.ALLOWED_FUNCTIONS); nothing was loaded or saved. "
-                        "Compute such a column in the data frame and refit"
-                    )
-
-
-def _python_factors(rhs: str) -> list[str]:
-    from formulaic import Formula
-    from formulaic.parser.types import Factor
-
-    try:
-        formula = Formula("1 + " + rhs)  # parses only; evaluation happens in model_matrix
-    except Exception as exc:  # formulaic raises several parser error types
-        raise SavedFitError(f"the formula terms {rhs!r} cannot be parsed: {exc}") from exc
-    return [
-        str(factor.expr)
-        for term in formula
-        for factor in term.factors
-        if factor.eval_method == Factor.EvalMethod.PYTHON
-    ]
-
-
-def _unsafe_parts(expression: str, variables: set[str]) -> list[str]:
-    try:
-        tree = ast.parse(expression, mode="eval")
-    except SyntaxError:
-        return [expression]
-    bad: list[str] = []
-    roots = set(_MODULE_ALIASES)
-    for node in ast.walk(tree):
-        if not isinstance(node, _SAFE_NODES):
-            bad.append(type(node).__name__)
-        elif isinstance(node, ast.Call) and not _allowed_callee(node.func):
-            bad.append(ast.unparse(node.func))
-        elif isinstance(node, ast.Attribute) and not _allowed_attribute(node):
-            bad.append(ast.unparse(node))
-        elif (
-            isinstance(node, ast.Name) and node.id not in variables | roots | ALLOWED_FUNCTIONS[""]
-        ):
-            bad.append(node.id)
-        elif isinstance(node, ast.Constant) and not isinstance(
-            node.value, str | int | float | bool | type(None)
-        ):
-            bad.append(repr(node.value))
-    return list(dict.fromkeys(bad))
-
-
-def _allowed_attribute(node: ast.Attribute) -> bool:
-    if not isinstance(node.value, ast.Name) or node.value.id not in _MODULE_ALIASES:
-        return False
-    return node.attr in ALLOWED_FUNCTIONS[_MODULE_ALIASES[node.value.id]]
-
-
-def _allowed_callee(func: ast.expr) -> bool:
-    if isinstance(func, ast.Name):
-        return func.id in ALLOWED_FUNCTIONS[""]
-    return isinstance(func, ast.Attribute) and _allowed_attribute(func)
-
-
-# --------------------------------------------------------------------------- the design
-
-
-def _load_design(folder: Path, spec: dict[str, Any], engine: str) -> Design:
-    from interactmodel.design import parse_formula
-
-    spec_file, design_file = folder / "spec.json", folder / "design.json"
-    record = _read_json(folder, "design.json")
-    formula = _get(spec, "formula", str, spec_file)
-    nominal = _from_json(spec.get("nominal"))
-    if engine == "bayes" and nominal:
-        raise _corrupt(spec_file, "a Bayesian fit has nominal terms")
-    try:
-        parsed = parse_formula(formula)
-    except FormulaError as exc:
-        raise _corrupt(spec_file, f"its formula cannot be parsed ({exc})") from exc
-    levels = tuple(_get(record, "outcome_levels", list, design_file))
-    variables = _get(record, "variables", list, design_file)
-    if not all(isinstance(v, dict) and isinstance(v.get("name"), str) for v in variables):
-        raise _corrupt(design_file, "an entry of 'variables' has no name")
-    _check_formula_safe(parsed, nominal, {v["name"] for v in variables})
-    n_cells = _get(record, "n_cells", int, design_file)
-    cells, counts = _read_cells(folder / "cells.csv", record, variables, levels, n_cells)
-    row_cell, row_outcome = _read_rows(folder / "rows.csv", record, n_cells, len(levels))
-    design = _rebuild_design(parsed, nominal, cells, counts, levels, record, design_file)
-    return replace(
-        design,
-        nobs=_get(record, "nobs", float, design_file),
-        n_rows=int(row_cell.size),
-        row_cell=_readonly(row_cell),
-        row_outcome=_readonly(row_outcome),
-    )
-
-
-def _read_cells(
-    file: Path,
-    record: dict[str, Any],
-    variables: list[dict[str, Any]],
-    levels: tuple[str, ...],
-    n_cells: int,
-) -> tuple[pd.DataFrame, np.ndarray]:
-    with open(file, newline="", encoding="utf-8") as handle:
-        try:
-            table = list(csv.reader(handle))
-        except (csv.Error, UnicodeDecodeError) as exc:
-            raise _corrupt(file, f"it is not readable CSV ({exc})") from exc
-    header = _cells_header(levels, variables)
-    if not table or table[0] != header:
-        raise _corrupt(file, f"its header is not {format_values(header)}")
-    body = table[1:]
-    if len(body) != n_cells or any(len(row) != len(header) for row in body):
-        raise _corrupt(file, f"it does not hold {n_cells} complete rows of {len(header)} values")
-    columns = list(zip(*body, strict=True))
-    if list(columns[0]) != [str(i) for i in range(n_cells)]:
-        raise _corrupt(file, "the 'cell' column is not 0, 1, 2, ...")
-    frame = pd.DataFrame(
-        {
-            info["name"]: _decode_column(info, list(columns[1 + j]), file)
-            for j, info in enumerate(variables)
-        }
-    )
-    try:
-        counts = np.array([[float(x) for x in row[1 + len(variables) :]] for row in body])
-    except ValueError as exc:
-        raise _corrupt(file, f"a count is not a number ({exc})") from exc
-    counts = counts.reshape(n_cells, len(levels))
-    if not np.all(np.isfinite(counts)) or np.any(counts < 0) or np.any(counts.sum(axis=1) <= 0):
-        raise _corrupt(file, "counts must be finite, >= 0 and positive in every cell")
-    return frame, counts
-
-
-def _decode_column(info: dict[str, Any], texts: list[str], file: Path) -> Any:
-    name, kind = info["name"], info.get("dtype")
-    try:
-        if kind == "category":
-            categories = pd.Index(
-                _from_json(info["categories"]),
-                dtype=pd.api.types.pandas_dtype(info["categories_dtype"]),
-            )
-            dtype = pd.CategoricalDtype(categories, ordered=bool(info["ordered"]))
-            position = {str(c): i for i, c in enumerate(categories)}
-            codes = [position[t] for t in texts]
-            return pd.Categorical.from_codes(codes, dtype=dtype)
-        dtype = pd.api.types.pandas_dtype(kind)
-        if pd.api.types.is_bool_dtype(dtype):
-            truth = {"True": True, "False": False}
-            return pd.Series([truth[t] for t in texts], dtype=dtype)
-        if pd.api.types.is_integer_dtype(dtype):
-            return pd.Series([int(t) for t in texts], dtype=dtype)
-        if pd.api.types.is_float_dtype(dtype):
-            return pd.Series([float(t) for t in texts], dtype=dtype)
-        if isinstance(dtype, pd.StringDtype) or dtype == np.dtype(object):
-            return pd.Series(texts, dtype=dtype)
-    except (KeyError, TypeError, ValueError) as exc:
-        problem = f"column {name!r} does not fit its dtype in design.json ({exc!r})"
-        raise _corrupt(file, problem) from exc
-    raise _corrupt(file.with_name("design.json"), f"column {name!r} has unknown dtype {kind!r}")
-
-
-def _read_rows(
-    file: Path, record: dict[str, Any], n_cells: int, n_levels: int
-) -> tuple[np.ndarray, np.ndarray]:
-    n_rows = _get(record, "n_rows", int, file.with_name("design.json"))
-    try:
-        rows = pd.read_csv(file, dtype="int64", na_filter=False)
-    except (ValueError, pd.errors.ParserError) as exc:
-        raise _corrupt(file, f"it is not a CSV of integers ({exc})") from exc
-    if list(rows.columns) != ["cell", "outcome"] or len(rows) != n_rows:
-        raise _corrupt(file, f"it does not hold {n_rows} rows of columns 'cell', 'outcome'")
-    cell, outcome = rows["cell"].to_numpy(), rows["outcome"].to_numpy()
-    dropped = cell < 0
-    if (
-        np.any(cell >= n_cells)
-        or np.any(outcome >= n_levels)
-        or np.any(dropped != (outcome < 0))
-        or np.any(cell < -1)
-    ):
-        raise _corrupt(file, "a cell or outcome index is out of range")
-    return cell, outcome
-
-
-def _weighted_rows(
-    cells: pd.DataFrame, counts: np.ndarray, outcome: str, levels: tuple[str, ...]
-) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    """One frequency-weighted row per (cell, outcome) with a positive count."""
-    cell, level = np.nonzero(counts > 0)
-    frame = cells.iloc[cell].reset_index(drop=True)
-    dtype = pd.CategoricalDtype(list(levels), ordered=True)
-    frame[outcome] = pd.Categorical.from_codes(level, dtype=dtype)
-    return frame, counts[cell, level], cell
-
-
-def _rebuild_design(
-    parsed: ParsedFormula,
-    nominal: Any,
-    cells: pd.DataFrame,
-    counts: np.ndarray,
-    levels: tuple[str, ...],
-    record: dict[str, Any],
-    file: Path,
-) -> Design:
-    from interactmodel.design import build_design
-
-    outcome = _get(record, "outcome", str, file)
-    if outcome != parsed.outcome or outcome in cells.columns:
-        raise _corrupt(file, f"outcome {outcome!r} does not fit the formula {parsed.formula!r}")
-    weights_name = _from_json(record.get("weights"))
-    frame, weights, cell_of_row = _weighted_rows(cells, counts, outcome, levels)
-    use_name = isinstance(weights_name, str) and weights_name not in frame.columns
-    if use_name:
-        frame[weights_name] = weights
-    try:
-        design = build_design(
-            parsed, frame, weights=weights_name if use_name else weights, nominal=nominal
-        )
-    except (DataError, FormulaError) as exc:
-        raise _corrupt(file, f"the design cannot be rebuilt from cells.csv ({exc})") from exc
-    if design.n_cells != len(cells):
-        raise _corrupt(file.with_name("cells.csv"), "two rows describe the same covariate cell")
-    order = np.empty(len(cells), dtype=np.int64)
-    order[cell_of_row] = design.row_cell
-    if not np.array_equal(order, np.arange(len(cells))):
-        # string and numeric columns are coded by first appearance, so the rebuilt cells can come
-        # out in another order than the fitted ones; put them back in the saved order
-        design = _reorder_cells(design, order)
-    design = replace(design, weights=weights_name)
-    if design.outcome_levels != levels:
-        raise _corrupt(file, f"outcome_levels {levels} are not text levels")
-    _check_design(design, cells, counts, record, file)
-    return design
-
-
-def _reorder_cells(design: Design, order: np.ndarray) -> Design:
-    """The design with cell i taken from the design's cell ``order[i]``."""
-    return replace(
-        design,
-        counts=_readonly(design.counts[order]),
-        X=_readonly(design.X[order]),
-        X_nominal=_readonly(design.X_nominal[order]),
-        mo=tuple(
-            replace(b, rank=_readonly(b.rank[order]), active=_readonly(b.active[order]))
-            for b in design.mo
-        ),
-        groups=tuple(
-            replace(g, index=_readonly(g.index[order]), Z=_readonly(g.Z[order]))
-            for g in design.groups
-        ),
-        cells=design.cells.iloc[order].reset_index(drop=True),
-    )
-
-
-def _check_design(
-    design: Design, cells: pd.DataFrame, counts: np.ndarray, record: dict[str, Any], file: Path
-) -> None:
-    expected = {
-        "X_names": list(design.X_names),
-        "X_nominal_names": list(design.X_nominal_names),
-        "mo_blocks": [b.name for b in design.mo],
-        "groups": [{"name": g.name, "levels": list(g.levels)} for g in design.groups],
-    }
-    for key, value in expected.items():
-        if _get(record, key, list, file) != value:
-            raise _corrupt(file, f"{key} rebuilt from the cells are {value}, not as saved")
-    if not (np.array_equal(design.counts, counts) and design.cells.equals(cells)):
-        raise _corrupt(file, "the rebuilt cells differ from cells.csv")
-
-
-def _readonly(array: np.ndarray) -> np.ndarray:
-    array = np.array(array, copy=True)
-    array.setflags(write=False)
-    return array
 
 
 # --------------------------------------------------------------------------- ML
@@ -883,7 +407,7 @@ def _readonly(array: np.ndarray) -> np.ndarray:
 
 def _priors_from_json(value: Any, file: Path) -> dict[str, Prior]:
     if not isinstance(value, dict):
-        raise _corrupt(file, f"priors {value!r:.60} is not an object of priors")
+        raise corrupt(file, f"priors {value!r:.60} is not an object of priors")
     return {key: _prior_from_json(item, file) for key, item in value.items()}
 
 
@@ -891,11 +415,11 @@ def _prior_from_json(item: Any, file: Path) -> Prior:
     from interactmodel.priors import Prior
 
     if not isinstance(item, dict) or not isinstance(item.get("params"), dict):
-        raise _corrupt(file, f"the prior {item!r:.60} has no 'dist' and 'params'")
+        raise corrupt(file, f"the prior {item!r:.60} has no 'dist' and 'params'")
     try:
-        return Prior(str(item.get("dist")), **_from_json(item["params"]))
+        return Prior(str(item.get("dist")), **from_json(item["params"]))
     except (SpecificationError, TypeError) as exc:
-        raise _corrupt(file, f"a prior is invalid ({exc})") from exc
+        raise corrupt(file, f"a prior is invalid ({exc})") from exc
 
 
 def _load_ml(folder: Path, spec: dict[str, Any], design: Design) -> MLResult:
@@ -905,47 +429,47 @@ def _load_ml(folder: Path, spec: dict[str, Any], design: Design) -> MLResult:
 
     spec_file, file = folder / "spec.json", folder / "estimates.json"
     priors = spec.get("priors")
-    levels = _from_json(spec.get("levels"))
+    levels = from_json(spec.get("levels"))
     try:
         model = OrdinalModel(
-            _get(spec, "formula", str, spec_file),
-            link=_get(spec, "link", str, spec_file),
-            nominal=_from_json(spec.get("nominal")),
+            get_entry(spec, "formula", str, spec_file),
+            link=get_entry(spec, "link", str, spec_file),
+            nominal=from_json(spec.get("nominal")),
             priors=None if priors is None else _priors_from_json(priors, spec_file),
             levels=None if levels is None else tuple(levels),
         )
     except (FormulaError, SpecificationError) as exc:
-        raise _corrupt(spec_file, f"the model cannot be rebuilt ({exc})") from exc
-    record = _read_json(folder, "estimates.json")
+        raise corrupt(spec_file, f"the model cannot be rebuilt ({exc})") from exc
+    record = read_json(folder, "estimates.json")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the fit already warned about unobserved levels
             problem, observed = problem_from_design(design, model.link)
     except (FormulaError, FitError, InteractModelError) as exc:
-        raise _corrupt(file, f"the likelihood cannot be rebuilt ({exc})") from exc
-    ridge = _get(record, "ridge", float, file)
+        raise corrupt(file, f"the likelihood cannot be rebuilt ({exc})") from exc
+    ridge = get_entry(record, "ridge", float, file)
     if ridge:
         problem = replace(problem, ridge=ridge)
-    outcome_levels = tuple(_get(record, "outcome_levels", list, file))
+    outcome_levels = tuple(get_entry(record, "outcome_levels", list, file))
     named = parameter_names(design, observed)
     params, cov, names, kinds = _ml_arrays(record, file)
     if outcome_levels != observed or names != tuple(n for n, _ in named):
-        raise _corrupt(file, "the parameter names do not fit the design rebuilt from cells.csv")
+        raise corrupt(file, "the parameter names do not fit the design rebuilt from cells.csv")
     return MLResult(
         spec=model,
         design=design,
         outcome_levels=outcome_levels,
         names=names,
         kinds=kinds,
-        loglik=_get(record, "loglik", float, file),
-        nobs=_get(record, "nobs", float, file),
-        converged=_get(record, "converged", bool, file),
-        n_iter=_get(record, "n_iter", int, file),
-        max_abs_gradient=_get(record, "max_abs_gradient", float, file),
-        hessian_condition=_get(record, "hessian_condition", float, file),
-        message=_get(record, "message", str, file),
-        _params_array=_readonly(params),
-        _cov_array=_readonly(cov),
+        loglik=get_entry(record, "loglik", float, file),
+        nobs=get_entry(record, "nobs", float, file),
+        converged=get_entry(record, "converged", bool, file),
+        n_iter=get_entry(record, "n_iter", int, file),
+        max_abs_gradient=get_entry(record, "max_abs_gradient", float, file),
+        hessian_condition=get_entry(record, "hessian_condition", float, file),
+        message=get_entry(record, "message", str, file),
+        _params_array=readonly(params),
+        _cov_array=readonly(cov),
         _problem=problem,
     )
 
@@ -953,17 +477,17 @@ def _load_ml(folder: Path, spec: dict[str, Any], design: Design) -> MLResult:
 def _ml_arrays(
     record: dict[str, Any], file: Path
 ) -> tuple[np.ndarray, np.ndarray, tuple[str, ...], tuple[str, ...]]:
-    parameters = _get(record, "parameters", list, file)
+    parameters = get_entry(record, "parameters", list, file)
     try:
         names = tuple(str(p["name"]) for p in parameters)
         kinds = tuple(str(p["kind"]) for p in parameters)
-        params = np.array([float(_from_json(p["estimate"])) for p in parameters], dtype=float)
-        cov = np.array(_from_json(record["cov"]), dtype=float)
+        params = np.array([float(from_json(p["estimate"])) for p in parameters], dtype=float)
+        cov = np.array(from_json(record["cov"]), dtype=float)
     except (KeyError, TypeError, ValueError) as exc:
-        raise _corrupt(file, f"the estimates are malformed ({exc!r})") from exc
+        raise corrupt(file, f"the estimates are malformed ({exc!r})") from exc
     n = len(names)
     if cov.shape != (n, n) or not set(kinds) <= {"threshold", "nominal", "location"}:
-        raise _corrupt(file, f"cov is not {n} x {n} or a parameter kind is unknown")
+        raise corrupt(file, f"cov is not {n} x {n} or a parameter kind is unknown")
     return params.reshape(n), cov, names, kinds
 
 
@@ -974,10 +498,10 @@ def _load_bayes(folder: Path, design: Design) -> BayesResult:
     from interactmodel.bayes_result import BayesResult
 
     file = folder / "bayes.json"
-    record = _read_json(folder, "bayes.json")
-    priors = _priorset_from_json(_get(record, "priors", dict, file), file)
-    parameters = _parameters_from_json(_get(record, "parameters", dict, file), file)
-    others = _get(record, "result", dict, file)
+    record = read_json(folder, "bayes.json")
+    priors = _priorset_from_json(get_entry(record, "priors", dict, file), file)
+    parameters = _parameters_from_json(get_entry(record, "parameters", dict, file), file)
+    others = get_entry(record, "result", dict, file)
     idata = _read_posterior(folder / "posterior.nc", design, parameters)
     kwargs: dict[str, Any] = {}
     for f in fields(BayesResult):
@@ -986,7 +510,7 @@ def _load_bayes(folder: Path, design: Design) -> BayesResult:
         if f.name in others:
             kwargs[f.name] = others[f.name]
         elif f.default is MISSING and f.default_factory is MISSING:
-            raise _corrupt(file, f"the result entry {f.name!r} is missing")
+            raise corrupt(file, f"the result entry {f.name!r} is missing")
     return BayesResult(idata=idata, design=design, priors=priors, parameters=parameters, **kwargs)
 
 
@@ -1003,15 +527,15 @@ def _priorset_from_json(record: dict[str, Any], file: Path) -> Any:
             given=_priors_from_json(record["given"], file),
         )
     except (KeyError, TypeError) as exc:
-        raise _corrupt(file, f"the priors are incomplete ({exc!r})") from exc
+        raise corrupt(file, f"the priors are incomplete ({exc!r})") from exc
 
 
 def _parameters_from_json(record: dict[str, Any], file: Path) -> pd.DataFrame:
     columns, rows = record.get("columns"), record.get("rows")
     if not isinstance(columns, list) or not isinstance(rows, list):
-        raise _corrupt(file, "the parameter table has no 'columns' and 'rows'")
+        raise corrupt(file, "the parameter table has no 'columns' and 'rows'")
     if any(not isinstance(row, list) or len(row) != len(columns) for row in rows):
-        raise _corrupt(file, "a row of the parameter table has the wrong length")
+        raise corrupt(file, "a row of the parameter table has the wrong length")
     # as parameter_table builds it: a frame from tuples, the index column holding tuples
     tuples = [tuple(tuple(v) if isinstance(v, list) else v for v in row) for row in rows]
     return pd.DataFrame(tuples, columns=columns)
@@ -1024,19 +548,19 @@ def _read_posterior(file: Path, design: Design, parameters: pd.DataFrame) -> Any
         with az.rc_context({"data.load": "eager"}):  # read it all now: no open file handle
             idata = az.from_netcdf(str(file), engine="h5netcdf")
     except (OSError, ValueError, KeyError) as exc:
-        raise _corrupt(file, f"it is not a readable netCDF InferenceData ({exc})") from exc
+        raise corrupt(file, f"it is not a readable netCDF InferenceData ({exc})") from exc
     if "posterior" not in idata.groups():
-        raise _corrupt(file, "it has no posterior group")
+        raise corrupt(file, "it has no posterior group")
     missing = sorted(set(parameters.get("variable", [])) - set(idata.posterior.data_vars))
     if missing:
-        raise _corrupt(file, f"the posterior lacks the variable(s) {format_values(missing)}")
+        raise corrupt(file, f"the posterior lacks the variable(s) {format_values(missing)}")
     observed = getattr(idata, "observed_data", None)
     if (
         observed is not None
         and "cell" in observed.dims
         and observed.sizes["cell"] != (design.n_cells)
     ):
-        raise _corrupt(
+        raise corrupt(
             file,
             f"its observed counts have {observed.sizes['cell']} cells, the design {design.n_cells}",
         )

@@ -4,13 +4,13 @@ The article publishes only row percentages, P(frequency | quality), for 245
 NGOs.  A reconstruction is one respondent-level data set (one row per rating)
 whose two count tables print exactly as Tables 1 and 2 under a stated
 rounding rule, add up to the stated sample and meet any text figures given
-as :class:`~interactmodel.audit.ShareConstraint`.
+as :class:`~interactmodel.feasibility.ShareConstraint`.
 
 Sampling scheme
 ---------------
 Each table is drawn **uniformly over all feasible integer tables**.  The
 feasible tables are counted exactly (Python integers) by dynamic programming
-in :mod:`interactmodel.audit`: for each row and row size ``n`` the number of
+in :mod:`interactmodel.feasibility`: for each row and row size ``n`` the number of
 count vectors ``w_r(n)`` that print as that row; then the number of ways to
 choose row sizes ``n_1..n_5`` adding up to the total, each weighted by
 ``prod_r w_r(n_r)``.  A draw picks the row sizes with probability
@@ -49,16 +49,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from interactmodel.audit import (
-    FeasibleTables,
-    ShareConstraint,
-    _row_list,
-    _RowSpace,
-    audit_article,
-    audit_table,
-    feasible_tables,
-)
+from interactmodel.audit import _row_list, audit_article, audit_table
 from interactmodel.errors import ReconstructionWarning, SpecificationError, format_values
+from interactmodel.feasibility import FeasibleTables, ShareConstraint, _RowSpace, feasible_tables
 
 __all__ = [
     "REGION_NOTE",
@@ -175,7 +168,7 @@ def sample_table(tables: FeasibleTables, rng: np.random.Generator) -> np.ndarray
     Parameters
     ----------
     tables : FeasibleTables
-        From :func:`interactmodel.audit.feasible_tables`.
+        From :func:`interactmodel.feasibility.feasible_tables`.
     rng : numpy.random.Generator
         Source of randomness.
 
@@ -186,7 +179,7 @@ def sample_table(tables: FeasibleTables, rng: np.random.Generator) -> np.ndarray
 
     Examples
     --------
-    >>> from interactmodel.audit import feasible_tables
+    >>> from interactmodel.feasibility import feasible_tables
     >>> tables = feasible_tables([[33, 67], [50, 50]], total=5)
     >>> sample_table(tables, np.random.default_rng(0)).tolist()
     [[1, 2], [1, 1]]
@@ -235,7 +228,7 @@ def draw_tables(
     seed : int
         Seed; the same seed gives the same tables.
     total, rounding, tolerance, constraints, decimals
-        As in :func:`interactmodel.audit.feasible_tables`.
+        As in :func:`interactmodel.feasibility.feasible_tables`.
 
     Returns
     -------
@@ -541,7 +534,7 @@ def reconstruct(
         Number of organisations (default ``article.SAMPLE_SIZE``, 245).
     constraints : sequence of ShareConstraint
         Text figures each table must also meet; each names its ``partner``
-        (see :func:`~interactmodel.audit.article_constraints`).
+        (see :func:`article_constraints`).
     region_rule : {"uniform", "registry"} or mapping
         How regions are assigned (see :func:`region_probabilities`); always
         independently of the ratings.
