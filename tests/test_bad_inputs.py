@@ -314,7 +314,7 @@ def _cp1251_survey(tmp_path):
     """Kazakh and Russian quality labels, saved by Excel on a Russian Windows (cp1251).
 
     The Kazakh words use only letters cp1251 has ('Жаман' bad, 'Аралас' mixed); letters such
-    as 'қ' need kz1048, which tests/test_survey.py covers.
+    as 'қ' need kz1048, which tests/test_survey_files.py covers.
     """
     labels = dict(zip(CODES, CYRILLIC_LABELS, strict=True))
     frame = survey_with(quality=lambda f: f["quality"].map(labels))

@@ -4,93 +4,29 @@ against by-hand computations.
 References: tests/reference/ml/outputs/emmeans_wine.json (emmeans 1.8.4-1 on
 ``clm(rating ~ temp + contact, data = wine)``, R 4.2.2, see tests/reference/ml/README.md) and
 tests/reference/bayes/outputs/*.json (brms 2.18.0 ``posterior_epred`` grids, see
-tests/reference/bayes/README.md).
+tests/reference/bayes/README.md).  The probability draws they are computed from are tested in
+test_predicted.py.
 """
 
 from __future__ import annotations
 
 import json
-import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from interactmodel import effects
+from interactmodel import effects, predicted
 from interactmodel.errors import DataError, SpecificationError
 from interactmodel.spec import OrdinalModel
+from tests.effect_fits import REFERENCE, fit_brms_case
 
-REFERENCE = Path(__file__).parent / "reference"
-
-
-def _read_wine() -> pd.DataFrame:
-    levels = json.loads((REFERENCE / "ml" / "data" / "wine_levels.json").read_text())
-    data = pd.read_csv(REFERENCE / "ml" / "data" / "wine.csv", dtype=str)
-    for column, order in levels.items():
-        if column in data:
-            data[column] = pd.Categorical(data[column], order, ordered=column == "rating")
-    return data
-
-
-@pytest.fixture(scope="module")
-def wine() -> pd.DataFrame:
-    return _read_wine()
-
-
-@pytest.fixture(scope="module")
-def wine_fit(wine: pd.DataFrame):
-    return OrdinalModel("rating ~ temp + contact").fit(wine)
+# the fixtures wine, wine_fit and mo_fit are in conftest.py (shared with test_predicted.py)
 
 
 @pytest.fixture(scope="module")
 def emmeans() -> dict:
     return json.loads((REFERENCE / "ml" / "outputs" / "emmeans_wine.json").read_text())
-
-
-# --------------------------------------------------------------------------- probability_draws
-
-
-def test_probability_draws_ml_shape_seed_and_spread(wine_fit, wine):
-    rows = wine.drop_duplicates(["temp", "contact"]).reset_index(drop=True)
-    before = rows.copy()
-    draws = effects.probability_draws(wine_fit, rows, n_draws=4000, seed=3)
-    assert draws.shape == (4000, 4, 5)
-    np.testing.assert_allclose(draws.sum(axis=2), 1.0, atol=1e-12)
-    again = effects.probability_draws(wine_fit, rows, n_draws=4000, seed=3)
-    np.testing.assert_array_equal(draws, again)
-    assert not np.array_equal(
-        draws, effects.probability_draws(wine_fit, rows, n_draws=4000, seed=4)
-    )
-    pd.testing.assert_frame_equal(rows, before)
-    # logit P(Y <= k) = theta_k - x'beta is linear in the parameters, so its draws must be
-    # exactly normal with mean theta_k - x'beta and variance a' cov a (a = d/d params); 4000
-    # draws pin the SD to ~1.1 % (5 % is > 4 standard errors)
-    cumulative = np.cumsum(draws, axis=2)[:, :, :-1]
-    logit = np.log(cumulative / (1 - cumulative))
-    clm = json.loads((REFERENCE / "ml" / "outputs" / "wine_logit.json").read_text())
-    theta = np.array(clm["thresholds"]["estimate"])
-    beta = np.array(clm["coefficients"]["estimate"])  # tempwarm, contactyes
-    cov = np.array(clm["vcov"])  # R's vcov(clm): thresholds then coefficients
-    X = np.column_stack([rows["temp"] == "warm", rows["contact"] == "yes"]).astype(float)
-    expected = theta[None, :] - (X @ beta)[:, None]
-    a = np.zeros((4, 4, 6))
-    a[:, np.arange(4), np.arange(4)] = 1.0
-    a[:, :, 4:] = -X[:, None, :]
-    sd = np.sqrt(np.einsum("rkp,pq,rkq->rk", a, cov, a))
-    np.testing.assert_allclose(logit.std(axis=0, ddof=1), sd, rtol=0.05)
-    assert np.all(np.abs(logit.mean(axis=0) - expected) < 4.5 * sd / np.sqrt(4000))
-
-
-def test_probability_draws_rejects_bad_arguments(wine_fit, wine):
-    with pytest.raises(SpecificationError, match="n_draws=0 must be a positive integer"):
-        effects.probability_draws(wine_fit, wine, n_draws=0)
-    with pytest.raises(SpecificationError, match="re='region' is not known"):
-        effects.probability_draws(wine_fit, wine, re="region")
-    with pytest.raises(DataError, match="newdata must be a pandas DataFrame"):
-        effects.probability_draws(wine_fit, {"temp": ["cold"]})
-    with pytest.raises(SpecificationError, match="result must be a fitted model"):
-        effects.probability_draws("not a fit", wine)
 
 
 # --------------------------------------------------------------------------- ML against emmeans
@@ -317,53 +253,20 @@ def test_grid_fills_typical_values_and_is_not_mutated(wine_fit):
     np.testing.assert_array_equal(out["estimate"], full["estimate"])
 
 
+def test_effects_re_exports_the_predicted_probabilities():
+    """probability_draws, fitted_probabilities and make_grid live in interactmodel.predicted."""
+    for name in effects.__all__:
+        assert hasattr(effects, name)
+    for name in predicted.__all__:
+        assert getattr(effects, name) is getattr(predicted, name)
+
+
 # --------------------------------------------------------------------------- Bayes against brms
-
-
-def _bayes_available() -> str | None:
-    try:
-        import interactmodel.engines.bayes  # noqa: F401
-    except Exception as exc:  # the engine (PyMC/numpyro) may be missing or broken
-        return f"the Bayesian engine cannot be imported ({type(exc).__name__}: {exc})"
-    return None
-
-
-def _brms_case(case: str) -> tuple[pd.DataFrame, dict]:
-    ref = json.loads((REFERENCE / "bayes" / "outputs" / f"{case}.json").read_text())
-    data = pd.read_csv(REFERENCE / "bayes" / "data" / ref["data"])
-    data["y"] = pd.Categorical(
-        data["y"].astype(str), [str(v) for v in ref["levels"]["y"]], ordered=True
-    )
-    if "x" in data:
-        data["x"] = pd.Categorical(
-            data["x"].astype(str), [str(v) for v in ref["levels"]["x"]], ordered=True
-        )
-    if "g" in data:
-        data["g"] = pd.Categorical(data["g"], ref["levels"]["g"])
-    return data, ref
-
-
-def _fit_brms_case(case: str, formula: str):
-    reason = _bayes_available()
-    if reason:
-        pytest.skip(reason)
-    data, ref = _brms_case(case)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # 2 x 500 draws: ESS warnings are expected
-        fit = OrdinalModel(formula).fit(
-            data, engine="bayes", draws=500, tune=500, chains=2, seed=11, nuts_sampler="numpyro"
-        )
-    return fit, ref
 
 
 @pytest.fixture(scope="module")
 def group_fit():
-    return _fit_brms_case("cumulative_logit_group", "y ~ z + (1 | g)")
-
-
-@pytest.fixture(scope="module")
-def mo_fit():
-    return _fit_brms_case("cumulative_logit_mo", "y ~ mo(x) + z")
+    return fit_brms_case("cumulative_logit_group", "y ~ z + (1 | g)")
 
 
 def _newdata(ref: dict, data_columns: dict) -> pd.DataFrame:
@@ -440,21 +343,6 @@ def test_monotonic_predictions_and_comparisons_match_brms(mo_fit):
     tolerance = 4.5 * np.sqrt(2) * diff.std() / np.sqrt(200)  # ESS >= 200 of 1000 draws
     assert abs(out["estimate"].item() - (brms[4] - brms[0])) < tolerance
     assert out["lower"].item() < out["estimate"].item() < out["upper"].item()
-
-
-def test_bayes_probability_draws_thinning_is_seeded(mo_fit):
-    fit, ref = mo_fit
-    rows = pd.DataFrame(
-        {
-            "x": pd.Categorical(["1", "3"], [str(v) for v in ref["levels"]["x"]], ordered=True),
-            "z": [0, 1],
-        }
-    )
-    a = effects.probability_draws(fit, rows, n_draws=100, seed=4)
-    b = effects.probability_draws(fit, rows, n_draws=100, seed=4)
-    assert a.shape == (100, 2, 5)
-    np.testing.assert_array_equal(a, b)
-    assert not np.array_equal(a, effects.probability_draws(fit, rows, n_draws=100, seed=5))
 
 
 def test_bayes_odds_ratios_are_exp_of_posterior_draws(mo_fit):

@@ -294,14 +294,14 @@ def test_ml_no_intervention_and_same_seed(ml_fit):
 
 
 def test_draws_with_crossed_thresholds_are_rescaled_and_reported(ml_fit, monkeypatch):
-    from interactmodel import effects
+    from interactmodel import predicted
 
     def crossed(result, newdata, n_draws=None, seed=None, re="population"):
         probs = np.tile(HAND[None, :, :], (n_draws, 1, 1))
         probs[0, :, 2] = 0.5  # one draw: the clipped middle category makes the sum exceed 1
         return probs
 
-    monkeypatch.setattr(effects, "probability_draws", crossed)
+    monkeypatch.setattr(predicted, "probability_draws", crossed)
     sim = simulate(ml_fit, _scenario(), seed=1, n_draws=4)
     assert "1 of 4 draws had thresholds out of order" in sim.uncertainty
     bad = HAND.copy()

@@ -1,114 +1,34 @@
-"""Tests of interactmodel.survey: reading a user's own survey file.
+"""Tests of interactmodel.survey: validating a survey into the tidy frame of ordered categoricals.
 
 Expected frames are written out by hand from the conventions (codes, level orders), never
-produced by the reader itself; files are written with the formats' own writers (pandas
-CSV, openpyxl, pyarrow, pyreadstat).
+produced by the reader itself (see ``tests/survey_cases.py``). The readers of each file
+format are tested in ``test_survey_files.py``, the schema in ``test_survey_schema.py``.
 """
 
 from __future__ import annotations
 
 import copy
-import pickle
 import string
 
 import numpy as np
 import pandas as pd
-import pyreadstat
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from interactmodel.errors import DataError, SchemaError
 from interactmodel.survey import SurveySchema, read_survey
-
-STATE = ["Very rarely", "Once a year", "Once every six months", "Once a quarter", "Once a month"]
-BUSINESS = [
-    "Missing/ under negotiation",
-    "Single contact",
-    "There were 2-3 contacts",
-    "Annually",
-    "Regular contacts",
-]
-QUALITY = ["Definitely bad", "Rather bad", "Mixed", "Rather good", "Definitely good"]
-STATE_CODES = ["very_rarely", "once_a_year", "every_six_months", "once_a_quarter", "once_a_month"]
-BUSINESS_CODES = [
-    "none_or_negotiating",
-    "single_contact",
-    "two_three_contacts",
-    "annually",
-    "regular",
-]
-QUALITY_CODES = ["definitely_bad", "rather_bad", "mixed", "rather_good", "definitely_good"]
-
-# org, partner, frequency, quality, region, weight, comment (labels as a user writes them)
-ROWS = [
-    ("n01", "Gov", "Very rarely", "Definitely bad", "Almaty", 1.0, "a"),
-    ("n01", "Biz", "Regular contacts", "Rather good", "Almaty", 1.0, "b"),
-    ("n02", "Gov", "Once a month", "Definitely good", "Kostanay", 2.5, "c"),
-    ("n02", "Biz", "Single contact", "Mixed", "Kostanay", 2.5, "d"),
-    ("n03", "Gov", "Once a quarter", "Rather good", "Almaty", 0.5, "e"),
-    ("n04", "Biz", "Annually", "Rather bad", "Kostanay", 1.0, "f"),
-]
-# the same rows in canonical codes, written by hand
-EXPECTED_CODES = [
-    ("n01", "state", "very_rarely", "definitely_bad", "Almaty", 1.0, "a"),
-    ("n01", "business", "regular", "rather_good", "Almaty", 1.0, "b"),
-    ("n02", "state", "once_a_month", "definitely_good", "Kostanay", 2.5, "c"),
-    ("n02", "business", "single_contact", "mixed", "Kostanay", 2.5, "d"),
-    ("n03", "state", "once_a_quarter", "rather_good", "Almaty", 0.5, "e"),
-    ("n04", "business", "annually", "rather_bad", "Kostanay", 1.0, "f"),
-]
-USER_COLUMNS = ["NGO", "Partner", "How often", "Relations", "Oblast", "w", "comment"]
-COLUMNS = dict(
-    org_id="NGO", partner="Partner", frequency="How often", quality="Relations", region="Oblast",
-    weight="w",
-)  # fmt: skip
-LEVELS = {
-    "partner": ["Gov", "Biz"],
-    "frequency": {"Gov": STATE, "Biz": BUSINESS},
-    "quality": QUALITY,
-    "region": ["Almaty", "Kostanay"],
-}
-RECODE = {
-    "partner": {"Gov": "state", "Biz": "business"},
-    "quality": dict(zip(QUALITY, QUALITY_CODES, strict=True)),
-    "frequency": {
-        "Gov": dict(zip(STATE, STATE_CODES, strict=True)),
-        "Biz": dict(zip(BUSINESS, BUSINESS_CODES, strict=True)),
-    },
-}
-SCHEMA = SurveySchema(columns=COLUMNS, levels=LEVELS, recode=RECODE)
-
-
-def raw_frame(rows=ROWS) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=USER_COLUMNS)
-
-
-def expected_frame() -> pd.DataFrame:
-    org, partner, freq, quality, region, weight, comment = map(
-        list, zip(*EXPECTED_CODES, strict=True)
-    )
-    return pd.DataFrame(
-        {
-            "org_id": pd.array(org, dtype="str"),
-            "partner": pd.Categorical(partner, categories=["state", "business"], ordered=True),
-            "frequency": pd.Categorical(
-                freq, categories=STATE_CODES + BUSINESS_CODES, ordered=True
-            ),
-            "quality": pd.Categorical(quality, categories=QUALITY_CODES, ordered=True),
-            "region": pd.Categorical(region, categories=["Almaty", "Kostanay"]),
-            "weight": np.array(weight, dtype=float),
-            "comment": comment,
-        }
-    )
-
-
-def assert_tidy_equal(result: pd.DataFrame, expected: pd.DataFrame) -> None:
-    """Canonical columns exactly; extra columns by value (each format types text its own way)."""
-    canonical = [c for c in expected.columns if c != "comment"]
-    pd.testing.assert_frame_equal(result[canonical], expected[canonical])
-    assert list(result.columns) == list(expected.columns)
-    assert result["comment"].astype(str).tolist() == expected["comment"].tolist()
+from tests.survey_cases import (
+    COLUMNS,
+    LEVELS,
+    QUALITY,
+    RECODE,
+    SCHEMA,
+    STATE,
+    assert_tidy_equal,
+    expected_frame,
+    raw_frame,
+)
 
 
 # --------------------------------------------------------------------------- good input
@@ -138,25 +58,6 @@ def test_recorded_schema_reads_the_same_frame_again():
     pd.testing.assert_frame_equal(first, again)
 
 
-def test_csv_file(tmp_path):
-    path = tmp_path / "survey.csv"
-    raw_frame().to_csv(path, index=False)
-    assert_tidy_equal(read_survey(path, schema=SCHEMA), expected_frame())
-
-
-def test_csv_with_bom_and_semicolons(tmp_path):
-    path = tmp_path / "survey.csv"
-    raw_frame().to_csv(path, index=False, sep=";", encoding="utf-8-sig")
-    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
-    assert_tidy_equal(read_survey(str(path), schema=SCHEMA), expected_frame())
-
-
-def test_tsv_file(tmp_path):
-    path = tmp_path / "survey.tsv"
-    raw_frame().to_csv(path, index=False, sep="\t")
-    assert_tidy_equal(read_survey(path, schema=SCHEMA), expected_frame())
-
-
 def test_tidy_frame_reads_back_unchanged_from_its_categoricals():
     """A frame already in the conventions needs no schema: its categoricals carry the orders."""
     tidy = expected_frame()
@@ -167,122 +68,6 @@ def test_tidy_frame_reads_back_unchanged_from_its_categoricals():
     parquet_like["frequency"] = parquet_like["frequency"].astype(str)  # order lost
     with pytest.raises(SchemaError, match=r"levels\['frequency'\] is needed"):
         read_survey(parquet_like)
-
-
-def test_parquet_file(tmp_path):
-    path = tmp_path / "survey.parquet"
-    raw_frame().to_parquet(path, engine="pyarrow")
-    assert_tidy_equal(read_survey(path, schema=SCHEMA), expected_frame())
-
-
-def test_xlsx_file_and_sheet_choice(tmp_path):
-    path = tmp_path / "survey.xlsx"
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        pd.DataFrame({"x": [1]}).to_excel(writer, sheet_name="notes", index=False)
-        raw_frame().to_excel(writer, sheet_name="answers", index=False)
-    assert_tidy_equal(read_survey(path, schema=SCHEMA, sheet="answers"), expected_frame())
-    assert_tidy_equal(read_survey(path, schema=SCHEMA, sheet=1), expected_frame())
-    with pytest.raises(
-        DataError, match=r"sheet='answer' is not in .*'notes', 'answers'.*Did you mean 'answers'"
-    ):
-        read_survey(path, schema=SCHEMA, sheet="answer")
-    with pytest.raises(DataError, match=r"sheet=5: .* has 2 sheet"):
-        read_survey(path, schema=SCHEMA, sheet=5)
-
-
-def test_sav_value_labels_give_level_order_by_code(tmp_path):
-    """No quality/frequency levels passed: SPSS value codes give the order.
-
-    Codes are chosen so that alphabetical order differs from code order.
-    """
-    path = tmp_path / "survey.sav"
-    quality_code = {label: i + 1 for i, label in enumerate(QUALITY)}
-    state_code = {label: i + 1 for i, label in enumerate(STATE)}
-    business_code = {label: i + 11 for i, label in enumerate(BUSINESS)}
-    frequency_code = {**state_code, **business_code}
-    frame = pd.DataFrame(
-        {
-            "NGO": [r[0] for r in ROWS],
-            "Partner": [1.0 if r[1] == "Gov" else 2.0 for r in ROWS],
-            "How_often": [float(frequency_code[r[2]]) for r in ROWS],
-            "Relations": [float(quality_code[r[3]]) for r in ROWS],
-            "Oblast": [r[4] for r in ROWS],
-            "w": [r[5] for r in ROWS],
-            # a labelled extra column with a missing value: pyreadstat's own labelling fails on it
-            "sector": [1.0, np.nan, 2.0, 1.0, 2.0, 1.0],
-        }
-    )
-    labels = {
-        "Partner": {1.0: "Gov", 2.0: "Biz"},
-        "How_often": {float(v): k for k, v in frequency_code.items()},
-        "Relations": {float(v): k for k, v in quality_code.items()},
-        "sector": {1.0: "social", 2.0: "education"},
-    }
-    pyreadstat.write_sav(frame, path, variable_value_labels=labels)
-    columns = {**COLUMNS, "frequency": "How_often"}
-    result = read_survey(path, columns=columns, recode=RECODE)
-    expected = expected_frame().drop(columns="comment")
-    # one SPSS variable holds both scales (codes 1-5 state, 11-15 business): one flat order
-    expected["frequency"] = expected["frequency"].cat.reorder_categories(
-        STATE_CODES + BUSINESS_CODES
-    )
-    pd.testing.assert_frame_equal(result[expected.columns], expected)
-    sector = result["sector"]
-    assert list(sector.cat.categories) == ["social", "education"] and sector.cat.ordered
-    assert sector.isna().tolist() == [False, True, False, False, False, False]
-    used = result.attrs["interactmodel_schema"]["levels"]
-    assert used["quality"] == QUALITY and used["frequency"] == STATE + BUSINESS
-
-
-def test_cp1251_csv_needs_encoding(tmp_path):
-    """Russian labels and Kazakh ones written with the letters cp1251 has ("Жаман" = bad)."""
-    path = tmp_path / "опрос.csv"
-    quality = ["Очень плохо", "Жаман", "Орташа", "Хорошо"]
-    frame = pd.DataFrame(
-        {
-            "партнёр": ["Государство", "Бизнес", "Государство"],
-            "частота": ["Редко", "Часто", "Часто"],
-            "качество": ["Жаман", "Хорошо", "Орташа"],
-        }
-    )
-    frame.to_csv(path, index=False, encoding="cp1251")
-    kwargs = dict(
-        columns={"partner": "партнёр", "frequency": "частота", "quality": "качество"},
-        levels={"quality": quality, "frequency": ["Редко", "Часто"]},
-    )
-    with pytest.raises(DataError, match=r"is not UTF-8 text .*encoding='cp1251'") as info:
-        read_survey(path, **kwargs)
-    assert isinstance(info.value.__cause__, UnicodeDecodeError)
-    result = read_survey(path, encoding="cp1251", **kwargs)
-    assert result["quality"].tolist() == ["Жаман", "Хорошо", "Орташа"]
-    assert list(result["quality"].cat.categories) == quality
-    assert result["partner"].tolist() == ["Государство", "Бизнес", "Государство"]
-    assert result["frequency"].tolist() == ["Редко", "Часто", "Часто"]
-
-
-def test_kz1048_csv_with_kazakh_letters(tmp_path):
-    path = tmp_path / "survey.csv"
-    frame = pd.DataFrame({"partner": ["мемлекет", "бизнес"], "frequency": ["сирек", "жиі"],
-                          "quality": ["Жаман", "Өте жақсы"]})  # fmt: skip
-    frame.to_csv(path, index=False, encoding="kz1048")
-    levels = {"quality": ["Жаман", "Өте жақсы"], "frequency": ["сирек", "жиі"]}
-    with pytest.raises(DataError, match=r"not UTF-8 text .*encoding='kz1048'"):
-        read_survey(path, levels=levels)
-    assert read_survey(path, levels=levels, encoding="kz1048")["quality"].tolist() == [
-        "Жаман",
-        "Өте жақсы",
-    ]
-
-
-def test_kazakh_letters_in_utf8_csv(tmp_path):
-    path = tmp_path / "survey.csv"
-    frame = pd.DataFrame({"partner": ["мемлекет", "бизнес"], "frequency": ["сирек", "жиі"],
-                          "quality": ["Жаман", "Өте жақсы"]})  # fmt: skip
-    frame.to_csv(path, index=False)
-    result = read_survey(
-        path, levels={"quality": ["Жаман", "Өте жақсы"], "frequency": ["сирек", "жиі"]}
-    )
-    assert result["quality"].tolist() == ["Жаман", "Өте жақсы"]
 
 
 def test_labels_match_ignoring_case_and_spaces():
@@ -338,64 +123,7 @@ def test_numeric_codes_in_csv_match_numeric_levels(tmp_path):
     assert result["frequency"].cat.categories.tolist() == ["1", "2", "3"]
 
 
-# --------------------------------------------------------------------------- schema
-def test_schema_toml_round_trip(tmp_path):
-    schema = SurveySchema(
-        columns={**COLUMNS, "region": None},
-        levels={**LEVELS, "quality": ['say "bad"', "back\\slash", "tab\there", "Өте жақсы"]},
-        recode={"partner": RECODE["partner"], "frequency": RECODE["frequency"]},
-    )
-    path = schema.to_file(tmp_path / "schema.toml")
-    assert SurveySchema.from_file(path) == schema
-    assert SurveySchema.from_file(schema.to_file(tmp_path / "schema.json")) == schema
-    assert pickle.loads(pickle.dumps(schema)) == schema
-    assert hash(SurveySchema.from_file(path)) == hash(schema)
-
-
-def test_hand_written_toml_schema_file(tmp_path):
-    path = tmp_path / "schema.toml"
-    path.write_text(
-        '[columns]\norg_id = "NGO"\npartner = "Partner"\nfrequency = "How often"\n'
-        'quality = "Relations"\nregion = "Oblast"\nweight = "w"\n\n'
-        '[levels]\npartner = ["Gov", "Biz"]\nregion = ["Almaty", "Kostanay"]\n'
-        f"quality = {QUALITY!r}\n\n"
-        f"[levels.frequency]\nGov = {STATE!r}\nBiz = {BUSINESS!r}\n\n"
-        '[recode.partner]\nGov = "state"\nBiz = "business"\n\n[recode.quality]\n'
-        + "".join(f'"{k}" = "{v}"\n' for k, v in RECODE["quality"].items())
-        + "\n[recode.frequency.Gov]\n"
-        + "".join(f'"{k}" = "{v}"\n' for k, v in RECODE["frequency"]["Gov"].items())
-        + "\n[recode.frequency.Biz]\n"
-        + "".join(f'"{k}" = "{v}"\n' for k, v in RECODE["frequency"]["Biz"].items()),
-        encoding="utf-8",
-    )
-    assert SurveySchema.from_file(path) == SCHEMA
-    assert_tidy_equal(read_survey(raw_frame(), schema=path), expected_frame())
-
-
-def test_schema_is_frozen_and_copies_its_input():
-    levels = {"quality": ["bad", "good"]}
-    schema = SurveySchema(levels=levels)
-    levels["quality"].append("great")
-    assert schema.levels["quality"] == ("bad", "good")
-    with pytest.raises(TypeError):
-        schema.levels["quality"] = ("x",)  # type: ignore[index]
-    with pytest.raises(AttributeError):
-        schema.levels = {}  # type: ignore[misc]
-
-
-def test_explicit_arguments_override_schema():
-    raw = raw_frame().rename(columns={"Relations": "Q"})
-    result = read_survey(raw, schema=SCHEMA, columns={"quality": "Q"})
-    assert_tidy_equal(result, expected_frame())
-
-
 # --------------------------------------------------------------------------- bad input
-def _write_text(tmp_path, name, text):
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
 def _with(column, values):
     raw = raw_frame()
     raw[column] = values
@@ -505,21 +233,6 @@ def test_quality_order_must_be_given():
         read_survey(raw_frame(), columns=COLUMNS, levels={"frequency": LEVELS["frequency"]})
 
 
-@pytest.mark.parametrize(
-    ("kwargs", "message"),
-    [
-        ({"levels": {"quality": ["bad", "good", "bad"]}}, r"levels\['quality'\] has duplicated levels 'bad'"),
-        ({"levels": {"quality": "bad, good"}}, r"levels\['quality'\] must be a list"),
-        ({"levels": {"qualty": ["a"]}}, r"levels has the unknown key 'qualty'. Did you mean 'quality'"),
-        ({"columns": {"quality": "Q", "partner": "Q"}}, r"maps 'partner', 'quality' to the same column 'Q'"),
-        ({"recode": {"quality": {"Superb": "superb"}}}, r"recode\['quality'\] recodes 'Superb', which are not levels"),
-    ],
-)  # fmt: skip
-def test_bad_schema(kwargs, message):
-    with pytest.raises(SchemaError, match=message):
-        read_survey(raw_frame(), schema=SCHEMA, **kwargs)
-
-
 def test_partner_scales_sharing_labels_need_recode():
     raw = raw_frame()
     raw["How often"] = ["rare", "often", "often", "rare", "rare", "often"]
@@ -551,60 +264,6 @@ def test_partner_without_frequency_scale():
         SchemaError, match=r"rows 2, 4, 6 have partner\(s\) 'Biz' with no frequency scale"
     ):
         read_survey(raw_frame(), columns=COLUMNS, levels=levels)
-
-
-BAD_FILES = [
-    ("missing.csv", None, DataError, r"file '.*missing\.csv' does not exist"),
-    ("empty.csv", "", DataError, r"empty.csv' is empty: no header and no rows"),
-    ("header.csv", ",".join(USER_COLUMNS) + "\n", DataError, r"the data has no rows"),
-    ("text.xlsx", "not a workbook", DataError, r"could not be read as an Excel \.xlsx workbook"),
-    ("text.parquet", "not parquet", DataError, r"could not be read as Parquet"),
-    ("text.sav", "not spss", DataError, r"could not be read as an SPSS \.sav file"),
-    ("survey.txt", "a,b\n", DataError, r"unsupported extension '\.txt'"),
-    ("survey.xls", "a,b\n", DataError, r"unsupported extension '\.xls'.*Save old \.xls workbooks as \.xlsx"),
-    ("ragged.csv", 'a,b\n1,"unclosed\n', DataError, r"could not be read as CSV"),
-]  # fmt: skip
-
-
-@pytest.mark.parametrize(("name", "text", "error", "message"), BAD_FILES)
-def test_bad_files(tmp_path, name, text, error, message):
-    path = tmp_path / name if text is None else _write_text(tmp_path, name, text)
-    with pytest.raises(error, match=message) as info:
-        read_survey(path, schema=SCHEMA)
-    if name.startswith("text"):
-        assert info.value.__cause__ is not None  # the reader's own error is kept as the cause
-
-
-def test_zip_named_csv(tmp_path):
-    path = tmp_path / "survey.xlsx"
-    raw_frame().to_excel(path, index=False, engine="openpyxl")
-    csv_path = path.rename(tmp_path / "survey.csv")
-    with pytest.raises(DataError, match=r"is a zip/Excel file, not CSV text"):
-        read_survey(csv_path, schema=SCHEMA)
-
-
-def test_bad_options(tmp_path):
-    with pytest.raises(SchemaError, match=r"'encoding' only apply when reading a file"):
-        read_survey(raw_frame(), schema=SCHEMA, encoding="cp1251")
-    path = tmp_path / "survey.parquet"
-    raw_frame().to_parquet(path)
-    with pytest.raises(SchemaError, match=r"'sheet' do not apply to Parquet files"):
-        read_survey(path, schema=SCHEMA, sheet=0)
-    csv_path = tmp_path / "survey.csv"
-    raw_frame().to_csv(csv_path, index=False)
-    with pytest.raises(SchemaError, match=r"encoding='klingon' is not an encoding"):
-        read_survey(csv_path, schema=SCHEMA, encoding="klingon")
-    with pytest.raises(SchemaError, match=r"source must be a file path or a pandas DataFrame"):
-        read_survey([1, 2], schema=SCHEMA)  # type: ignore[arg-type]
-
-
-def test_bad_schema_file(tmp_path):
-    with pytest.raises(SchemaError, match=r"cannot be parsed"):
-        read_survey(raw_frame(), schema=_write_text(tmp_path, "s.toml", "[columns\n"))
-    with pytest.raises(SchemaError, match=r"unknown section\(s\) 'colums'"):
-        read_survey(raw_frame(), schema=_write_text(tmp_path, "s.json", '{"colums": {}}'))
-    with pytest.raises(SchemaError, match=r"use \.toml or \.json"):
-        SurveySchema.from_file(_write_text(tmp_path, "s.yaml", "a: 1"))
 
 
 # --------------------------------------------------------------------------- property

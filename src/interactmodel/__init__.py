@@ -15,7 +15,7 @@ __version__ = "0.1.0"
 _LAZY: dict[str, str | tuple[str, str]] = {
     "article": "interactmodel.article",
     "read_survey": "interactmodel.survey",
-    "SurveySchema": "interactmodel.survey",
+    "SurveySchema": "interactmodel.survey_schema",
     "audit_table": "interactmodel.audit",
     "audit_article": "interactmodel.audit",
     "ShareConstraint": "interactmodel.feasibility",

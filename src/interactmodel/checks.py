@@ -519,7 +519,7 @@ def replicated_tables(
         Whose covariates (frequency, region, ...) the replicates use, draw s using data set
         ``s mod M``; default the covariate cells of the fitted data.
     n_draws, seed
-        Parameter draws (see :func:`interactmodel.effects.probability_draws`) and the seed of
+        Parameter draws (see :func:`interactmodel.predicted.probability_draws`) and the seed of
         the draws and of the simulated ratings.
     predictive : {"posterior", "fitted"}, optional
         ``"posterior"``: each NGO's rating drawn from its predicted probabilities (posterior
@@ -534,7 +534,7 @@ def replicated_tables(
         (Bayes), one per data set.  Partners whose frequency scale the model does not know are
         left out.
     """
-    from interactmodel.effects import fitted_probabilities, probability_draws
+    from interactmodel.predicted import fitted_probabilities, probability_draws
 
     predictive = predictive or ("posterior" if result.engine == "bayes" else "fitted")
     cells, counts = _covariate_counts(result, reconstructions)
@@ -723,7 +723,7 @@ def article_checks(
     >>> table.loc["positive_state_sample: share of state ratings in rows 4+5", "verdict"]
     'contradicts_article'
     """
-    from interactmodel.effects import _check_level
+    from interactmodel.predicted import _check_level
 
     level = _check_level(level)
     tolerance = (

@@ -533,7 +533,7 @@ def _probability_draws(
     results: list[Any], scenario: Scenario, n_draws: int | None, seed: int
 ) -> tuple[np.ndarray, bool]:
     """Stacked draws (S, regions or 1, levels, K) from every fit."""
-    from interactmodel.effects import probability_draws
+    from interactmodel.predicted import probability_draws
 
     regional, re = _check_model(results[0])
     grid = _grid(scenario, regional)

@@ -236,7 +236,7 @@ def _results(result: Any) -> list[Any]:
 
 
 def _curve_grid(result: Any, partner: str, frequency: str, partner_column: str) -> pd.DataFrame:
-    from interactmodel.effects import make_grid
+    from interactmodel.predicted import make_grid
 
     levels = list(article.FREQUENCY_LEVELS[partner])
     fitted = result.design.encoding.categorical_levels.get(frequency)
@@ -268,7 +268,7 @@ def _curve_draws(
 
     Pooled over fits: the point estimates are averaged, the draws stacked.
     """
-    from interactmodel.effects import fitted_probabilities, probability_draws
+    from interactmodel.predicted import fitted_probabilities, probability_draws
 
     points: dict[str, list[np.ndarray]] = {curve: [] for curve in CURVE_ROWS}
     pieces: dict[str, list[np.ndarray]] = {curve: [] for curve in CURVE_ROWS}
@@ -327,9 +327,9 @@ def model_curves(
     levels : sequence of float
         Interval probabilities (default 50% and 90%).
     n_draws, seed
-        Draws per fit (see :func:`interactmodel.effects.probability_draws`; ML: draws from the
+        Draws per fit (see :func:`interactmodel.predicted.probability_draws`; ML: draws from the
         asymptotic normal of the estimate, 1000 by default).  Other covariates of the model are
-        held at their typical values (see :func:`interactmodel.effects.make_grid`); group-level
+        held at their typical values (see :func:`interactmodel.predicted.make_grid`); group-level
         effects are set to 0 (population level).
     frequency, partner_column : str
         Names of the frequency and partner columns of the model.
