@@ -775,14 +775,16 @@ FINDINGS = [
     "for thresholds and b under link='probit'), a decision for the engine's owner since it "
     "changes the default model. In the article (logit) model divergences are rarer per fit, "
     "a handful at most, and not tied to empty levels.",
-    "4. **Occasional poorly mixing fits.** A few fits in a thousand have R-hat > 1.05 with "
-    "2 chains x 500 draws (the engine warns about each); the two refitted by hand "
-    "(article_logit replicates 400 and 853) mixed well at `target_accept=0.99` (bulk ESS "
-    "over 200, R-hat under 1.01), so these are sampler accidents of short runs. Almost every SBC fit is flagged "
+    "4. **Occasional poorly mixing fits.** With 2 chains x 500 draws, 1 of the 1,000 "
+    "article fits and 3 of the 500 probit fits reported here have R-hat > 1.05 (the engine "
+    "warns about each). In an earlier run (engine sources of commit ab54909) six of 1,000 "
+    "article fits did, with bulk ESS down to 6; the same six data sets refitted by the engine "
+    "of commit caefa65 mixed well (R-hat <= 1.016, bulk ESS >= 175), so these are sampler "
+    "accidents of short runs, not a property of the data. Almost every SBC fit is flagged "
     "'not converged' by the engine only because 2 x 500 draws give a bulk or tail ESS under "
     "its 400 threshold; that is the price of cheap SBC fits, not a calibration problem.",
     "5. **The engine changed while these runs were made** (denser metric, flat NUTS state, "
-    "whitening for large data). Each section names the fingerprint of the engine sources "
+    "whitening for large data, chains in parallel threads). Each section names the fingerprint of the engine sources "
     "that produced it; rerun `python -m benchmarks.sbc run ...` to check a later version "
     "(records of other versions are kept in the ranks file but not used).",
 ]
