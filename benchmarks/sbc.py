@@ -402,6 +402,7 @@ ENGINE_FILES = (
     "bayes_result.py",
     "priors.py",
     "design.py",
+    "formula.py",
     "diagnostics.py",
 )
 _FINGERPRINT: dict[str, str] = {}

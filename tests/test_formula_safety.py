@@ -11,8 +11,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from interactmodel.design import build_design, parse_formula
+from interactmodel.design import build_design
 from interactmodel.errors import SavedFitError
+from interactmodel.formula import parse_formula
 from interactmodel.formula_safety import ALLOWED_FUNCTIONS, check_formula_safe
 from interactmodel.io import load, save
 from interactmodel.spec import OrdinalModel

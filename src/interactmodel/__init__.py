@@ -26,7 +26,7 @@ _LAZY: dict[str, str | tuple[str, str]] = {
     "OrdinalModel": "interactmodel.spec",
     "OrdinalClassifier": "interactmodel.sklearn",
     "MLResult": "interactmodel.results",
-    "parse_formula": "interactmodel.design",
+    "parse_formula": "interactmodel.formula",
     "build_design": "interactmodel.design",
     "save": "interactmodel.io",
     "load": "interactmodel.io",

@@ -10,7 +10,7 @@ folder it writes can be loaded.
 
 Examples
 --------
->>> from interactmodel.design import parse_formula
+>>> from interactmodel.formula import parse_formula
 >>> check_formula_safe(parse_formula("y ~ np.log(x) + C(g)"), None, {"x", "g"})
 >>> check_formula_safe(parse_formula("y ~ x + np.save('f', x)"), None, {"x"})
 ... # doctest: +IGNORE_EXCEPTION_DETAIL
@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from interactmodel.errors import SavedFitError, format_values
 
 if TYPE_CHECKING:
-    from interactmodel.design import ParsedFormula
+    from interactmodel.formula import ParsedFormula
 
 __all__ = ["ALLOWED_FUNCTIONS", "check_formula_safe"]
 
@@ -60,7 +60,7 @@ def check_formula_safe(
     Parameters
     ----------
     parsed : ParsedFormula
-        The formula, from :func:`interactmodel.design.parse_formula`; its fixed-effect terms and
+        The formula, from :func:`interactmodel.formula.parse_formula`; its fixed-effect terms and
         the slopes of its group terms are checked.
     nominal : str, tuple of str, list of str or None
         The nominal terms (``"~ x + z"``, ``"x + z"`` or a sequence of terms), checked too.

@@ -44,7 +44,8 @@ from interactmodel.formula_safety import check_formula_safe
 from interactmodel.saved_json import corrupt, from_json, get_entry, read_json, to_json, write_json
 
 if TYPE_CHECKING:
-    from interactmodel.design import Design, ParsedFormula
+    from interactmodel.design import Design
+    from interactmodel.formula import ParsedFormula
 
 __all__ = ["load_design", "readonly", "write_design"]
 
@@ -170,7 +171,7 @@ def load_design(folder: Path, spec: dict[str, Any], engine: str) -> Design:
         :data:`~interactmodel.formula_safety.ALLOWED_FUNCTIONS`, or the design rebuilt from the
         cells is not the saved one.
     """
-    from interactmodel.design import parse_formula
+    from interactmodel.formula import parse_formula
 
     spec_file, design_file = folder / "spec.json", folder / "design.json"
     record = read_json(folder, "design.json")

@@ -14,8 +14,8 @@ from typing import Any
 
 import pandas as pd
 
-from interactmodel.design import ParsedFormula, parse_formula
 from interactmodel.errors import FormulaError, SpecificationError
+from interactmodel.formula import ParsedFormula, parse_formula
 from interactmodel.links import LINKS, get_link
 
 __all__ = ["ENGINES", "OrdinalModel"]

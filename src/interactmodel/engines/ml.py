@@ -554,7 +554,7 @@ def nominal_test(result: MLResult) -> pd.DataFrame:
     so frequency weights give exactly the test of the expanded data.  A refit that fails
     (e.g. collinear columns) gives NaN in its row, as R gives NA.
     """
-    from interactmodel.design import _nominal_rhs
+    from interactmodel.formula import _nominal_rhs
 
     design, spec = result.design, result.spec
     frame = weighted_frame(design)
