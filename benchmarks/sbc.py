@@ -399,6 +399,8 @@ def sbc_replicate(task: tuple[str, int, int, dict[str, Any]]) -> dict[str, Any]:
 #: the source files whose content defines "the engine" for SBC: a run never mixes versions
 ENGINE_FILES = (
     "engines/bayes.py",
+    "engines/bayes_model.py",
+    "engines/nuts.py",
     "bayes_result.py",
     "priors.py",
     "design.py",

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from interactmodel.engines import bayes
+from interactmodel.engines import nuts
 from interactmodel.errors import ConvergenceWarning, DataError, FitError
 from interactmodel.pooling import fit_pooled, reconstruction_frames
 
@@ -64,19 +64,19 @@ def frames() -> list[pd.DataFrame]:
 @pytest.fixture(scope="module")
 def result(frames: list[pd.DataFrame]) -> object:
     copies = [f.copy() for f in frames]
-    bayes.clear_cache()
+    nuts.clear_cache()
     calls = []
-    original = bayes._compile_numpyro
+    original = nuts._compile_numpyro
 
     def counting(*args: object, **kwargs: object) -> object:
         calls.append(1)
         return original(*args, **kwargs)
 
-    bayes._compile_numpyro = counting  # type: ignore[assignment]
+    nuts._compile_numpyro = counting  # type: ignore[assignment]
     try:
         fit = pooled(Spec("y ~ z + (1 | g)"), FakeReconstructions(frames))
     finally:
-        bayes._compile_numpyro = original  # type: ignore[assignment]
+        nuts._compile_numpyro = original  # type: ignore[assignment]
     for f, c in zip(frames, copies, strict=True):
         pd.testing.assert_frame_equal(f, c)  # inputs untouched
     return fit, len(calls)

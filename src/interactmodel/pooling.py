@@ -127,9 +127,10 @@ def fit_pooled(
     ConvergenceWarning
         Naming each reconstruction whose fit fails a convergence check.
     """
-    from interactmodel.bayes_result import BayesResult, parameter_table
-    from interactmodel.design import build_design, parse_formula
+    from interactmodel.bayes_result import ModelArrays, parameter_table
+    from interactmodel.design import build_design
     from interactmodel.engines import bayes
+    from interactmodel.formula import parse_formula
 
     frames = reconstruction_frames(reconstructions)
     union, source = _union(frames)
@@ -148,7 +149,7 @@ def fit_pooled(
     seed, sequence = bayes._seed_sequence(seed)
     link = getattr(spec, "link", "logit")
     # centring is decided once, on the average reconstruction, so all share one structure
-    base = bayes.ModelArrays.from_design(design)
+    base = ModelArrays.from_design(design)
     _, prior_set, centered = bayes.prepare(
         design, link, merged, parameterization, base.with_counts(counts.mean(axis=0))
     )
@@ -169,25 +170,13 @@ def fit_pooled(
             stacklevel=2,
         )
     idata = _pooled_idata(outputs, counts, base, design, link, seed, chains)
-    return BayesResult(
-        idata=idata,
-        design=design,
-        link=link,
-        priors=prior_set,
-        parameters=table,
-        diagnostics=diagnostics,
-        centered={g.group: c for g, c in zip(design.groups, centered, strict=True)},
-        sampler=sampler,
-        draws=draws,
-        tune=tune,
-        chains=chains,
-        seed=seed,
-        target_accept=target_accept,
-        n_reconstructions=m,
-        timings={
-            "sampling_seconds": float(sum(o.seconds for o in outputs)),
-            "first_fit_seconds": float(outputs[0].seconds),
-        },
+    timings = {
+        "sampling_seconds": float(sum(o.seconds for o in outputs)),
+        "first_fit_seconds": float(outputs[0].seconds),
+    }
+    extras = {"n_reconstructions": m, "timings": timings}
+    return settings.result(
+        design, link, prior_set, table, diagnostics, centered, sampler, seed, idata, extras
     )
 
 

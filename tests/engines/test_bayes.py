@@ -1,9 +1,10 @@
-"""Tests of the Bayesian engine (interactmodel.engines.bayes) and its result.
+"""Tests of the Bayesian engine's fitting (interactmodel.engines.bayes) and its result.
 
-Correctness is checked against brute force, never against the engine's own output: the PyMC
-model's log-likelihood and the result's log-likelihood/predictions against a row-by-row
-scipy computation, LOO against ``arviz.loo`` on the expanded per-row log-likelihood, and the
-posterior against known simulation parameters.  Comparison with brms is in
+Correctness is checked against brute force, never against the engine's own output: the
+result's log-likelihood/predictions against a row-by-row scipy computation, LOO against
+``arviz.loo`` on the expanded per-row log-likelihood, and the posterior against known
+simulation parameters.  The PyMC model itself is tested in test_bayes_model.py, the sampler's
+compile cache and chain groups in test_nuts.py, comparison with brms in
 tests/test_against_brms.py.  Compiled models are shared within this module (module-scoped
 fixtures); the engine caches them by structure, so same-shaped fits compile once.
 """
@@ -18,27 +19,16 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from interactmodel.bayes_result import ModelArrays, pair_log_likelihood
 from interactmodel.diagnostics import (
     THRESHOLDS,
     convergence_diagnostics,
     parameter_diagnostics,
     warn_if_not_converged,
 )
-from interactmodel.engines import bayes
+from interactmodel.engines import bayes, nuts
 from interactmodel.errors import ConvergenceWarning, DataError, SpecificationError
 from interactmodel.priors import Prior
-
-LEVELS = ["l1", "l2", "l3", "l4", "l5"]
-X_LEVELS = {"A": ["a1", "a2", "a3"], "B": ["b1", "b2", "b3", "b4", "b5"]}
-REGIONS = [f"r{i}" for i in range(8)]
-TRUTH = {
-    "threshold": np.array([-1.5, -0.5, 0.5, 1.5]),
-    "z": 0.7,
-    "mo": {"A": 0.4, "B": -0.3},
-    "simplex": {"A": np.array([0.7, 0.3]), "B": np.array([0.1, 0.2, 0.3, 0.4])},
-    "sd": 0.5,
-}
+from tests.engines.bayes_cases import FORMULA, LEVELS, REGIONS, TRUTH, X_LEVELS, simulate
 
 
 class Spec:
@@ -49,207 +39,7 @@ class Spec:
         self.nominal, self.levels = None, None
 
 
-def simulate(n: int, seed: int, link: str = "logit") -> tuple[pd.DataFrame, np.ndarray]:
-    """Rows from the latent-variable form, with two monotonic scales and region effects."""
-    rng = np.random.default_rng(seed)
-    g = rng.choice(["A", "B"], size=n)
-    rank = np.where(g == "A", rng.integers(0, 3, n), rng.integers(0, 5, n))
-    x = np.where(
-        g == "A", np.take(X_LEVELS["A"], np.minimum(rank, 2)), np.take(X_LEVELS["B"], rank)
-    )
-    # rank is below 3 wherever g == "A"; the clipping only keeps the B rows' lookup in range
-    z = rng.integers(0, 2, n)
-    region_effect = rng.normal(0, TRUTH["sd"], len(REGIONS))
-    region = rng.integers(0, len(REGIONS), n)
-    eta = TRUTH["z"] * z + region_effect[region]
-    for level in ("A", "B"):
-        steps = len(X_LEVELS[level]) - 1
-        cumulative = np.concatenate([[0.0], np.cumsum(TRUTH["simplex"][level])])
-        step = cumulative[np.minimum(rank, steps)]
-        eta += np.where(g == level, TRUTH["mo"][level] * steps * step, 0.0)
-    noise = rng.logistic(size=n) if link == "logit" else rng.normal(size=n)
-    y = (eta[:, None] + noise[:, None] > TRUTH["threshold"][None, :]).sum(axis=1)
-    frame = pd.DataFrame(
-        {
-            "y": pd.Categorical.from_codes(y, LEVELS, ordered=True),
-            "z": z,
-            "x": pd.Categorical(x, categories=X_LEVELS["A"] + X_LEVELS["B"], ordered=True),
-            "g": pd.Categorical(g, categories=["A", "B"]),
-            "region": pd.Categorical(np.take(REGIONS, region), categories=REGIONS),
-        }
-    )
-    return frame, region_effect
-
-
-def brute_force_eta(frame: pd.DataFrame, values: dict) -> np.ndarray:
-    """eta of each row by the model's definition, from the raw columns (no design)."""
-    eta = values["b_z"] * frame["z"].to_numpy(dtype=float)
-    for level, b, zeta in (
-        ("A", values["mo_A"], values["simplex_A"]),
-        ("B", values["mo_B"], values["simplex_B"]),
-    ):
-        scale = X_LEVELS[level]
-        for i, (gi, xi) in enumerate(zip(frame["g"], frame["x"], strict=True)):
-            if gi == level:
-                eta[i] += b * (len(scale) - 1) * zeta[: scale.index(xi)].sum()
-    region = frame["region"].cat.codes.to_numpy()
-    return eta + values["r"][region]
-
-
-def brute_force_loglik(frame: pd.DataFrame, values: dict, link: str) -> np.ndarray:
-    """log P(y_i) of each row with scipy's distribution functions."""
-    dist = stats.logistic if link == "logit" else stats.norm
-    eta = brute_force_eta(frame, values)
-    y = frame["y"].cat.codes.to_numpy()
-    cuts = np.concatenate([[-np.inf], values["thresholds"], [np.inf]])
-    return np.log(dist.cdf(cuts[y + 1] - eta) - dist.cdf(cuts[y] - eta))
-
-
-FORMULA = "y ~ z + mo(x):g + (1 | region)"
-
-
 # --------------------------------------------------------------------------- no sampling
-
-
-@pytest.mark.parametrize("link", ["logit", "probit"])
-def test_model_log_likelihood_equals_brute_force(link: str) -> None:
-    from interactmodel.design import build_design
-
-    frame, region_effect = simulate(400, seed=3, link=link)
-    design = build_design(FORMULA, frame)
-    arrays, priors, centered = bayes.prepare(design, link, None, "non-centered")
-    model = bayes.build_model(arrays, link, priors, centered)
-    rng = np.random.default_rng(4)
-    values = {
-        "thresholds": np.sort(rng.normal(0, 1.5, 4)),
-        "b_z": 0.3,
-        "mo_A": 0.5,
-        "mo_B": -0.2,
-        "simplex_A": rng.dirichlet(np.ones(2)),
-        "simplex_B": rng.dirichlet(np.ones(4)),
-        "sd": 0.7,
-        "z_region": rng.normal(size=len(REGIONS)),
-    }
-    values["r"] = values["sd"] * values["z_region"]
-    assert [b.name for b in design.mo] == ["mo(x):g[A]", "mo(x):g[B]"]
-    assert [b.levels for b in design.mo] == [tuple(X_LEVELS["A"]), tuple(X_LEVELS["B"])]
-    replace = {
-        model["thresholds"]: values["thresholds"],
-        model["b"]: np.array([values["b_z"]]),
-        model["b_mo"]: np.array([values["mo_A"], values["mo_B"]]),
-        model["simplex_0"]: values["simplex_A"],
-        model["simplex_1"]: values["simplex_B"],
-        model["sd_0"]: np.array([values["sd"]]),
-        model["z_0"]: values["z_region"][:, None],
-    }
-    import pytensor
-
-    potential = pytensor.clone_replace(model.potentials[0], replace)
-    ours = float(potential.eval(mode="FAST_COMPILE"))
-    expected = brute_force_loglik(frame, values, link).sum()
-    np.testing.assert_allclose(ours, expected, rtol=1e-10)
-    # the numpy side (used for LOO and predictions) agrees too
-    draws = {
-        "thresholds": values["thresholds"][None, None],
-        "b": np.array([[[values["b_z"]]]]),
-        "b_mo": np.array([[[values["mo_A"], values["mo_B"]]]]),
-        "simplex_0": values["simplex_A"][None, None],
-        "simplex_1": values["simplex_B"][None, None],
-        "r_0": values["r"][None, None, :, None],
-    }
-    pairs, cell, outcome, count = pair_log_likelihood(draws, arrays, link)
-    np.testing.assert_allclose((pairs[0, 0] * count).sum(), expected, rtol=1e-10)
-
-
-def test_slopes_model_log_likelihood_equals_brute_force() -> None:
-    """(1 + z | region): r_j = L z_j with the packed Cholesky factor of LKJCholeskyCov."""
-    import pytensor
-
-    from interactmodel.design import build_design
-
-    frame, _ = simulate(300, seed=5)
-    design = build_design("y ~ z + (1 + z | region)", frame)
-    arrays, priors, centered = bayes.prepare(design, "logit", None, "non-centered")
-    model = bayes.build_model(arrays, "logit", priors, centered)
-    rng = np.random.default_rng(6)
-    theta = np.sort(rng.normal(0, 1, 4))
-    L = np.array([[0.8, 0.0], [0.3, 0.5]])
-    zs = rng.normal(size=(len(REGIONS), 2))
-    replace = {
-        model["thresholds"]: theta,
-        model["b"]: np.array([0.4]),
-        model["chol_0"]: L[np.tril_indices(2)],
-        model["z_0"]: zs,
-    }
-    ours = float(pytensor.clone_replace(model.potentials[0], replace).eval(mode="FAST_COMPILE"))
-    r = zs @ L.T
-    region = frame["region"].cat.codes.to_numpy()
-    zcol = frame["z"].to_numpy(dtype=float)
-    eta = 0.4 * zcol + r[region, 0] + r[region, 1] * zcol
-    cuts = np.concatenate([[-np.inf], theta, [np.inf]])
-    y = frame["y"].cat.codes.to_numpy()
-    expected = np.log(stats.logistic.cdf(cuts[y + 1] - eta) - stats.logistic.cdf(cuts[y] - eta))
-    np.testing.assert_allclose(ours, expected.sum(), rtol=1e-10)
-
-
-def test_log_probabilities_are_finite_and_exact_in_the_tails() -> None:
-    import pytensor.tensor as pt
-
-    theta = np.array([-1.0, 0.0, 1.0])
-    eta = np.array([-40.0, -8.0, 0.0, 8.0, 40.0])
-    for link, dist in (("logit", stats.logistic), ("probit", stats.norm)):
-        log_p = bayes._log_category_probs(pt.as_tensor(theta), pt.as_tensor(eta), link)
-        ours = log_p.eval(mode="FAST_COMPILE")
-        assert np.isfinite(ours).all()
-        cuts = np.concatenate([[-np.inf], theta, [np.inf]])
-        lower, upper = cuts[None, :-1] - eta[:, None], cuts[None, 1:] - eta[:, None]
-        # scipy in the numerically safe direction: upper tails above zero
-        with np.errstate(divide="ignore"):
-            exact = np.where(
-                lower > 0,
-                np.log(dist.sf(lower) - dist.sf(upper)),
-                np.log(dist.cdf(upper) - dist.cdf(lower)),
-            )
-        usable = np.isfinite(exact) & (exact > -600)
-        np.testing.assert_allclose(ours[usable], exact[usable], rtol=1e-8, atol=1e-12)
-
-
-def _arrays(total_per_group: float, n_groups: int = 6) -> ModelArrays:
-    counts = np.full((n_groups, 5), total_per_group / 5)
-    from interactmodel.bayes_result import GroupArrays
-
-    group = GroupArrays(np.arange(n_groups), np.ones((n_groups, 1)), n_groups)
-    return ModelArrays(np.zeros((n_groups, 0)), (), (group,), counts)
-
-
-def test_auto_parameterization_rule() -> None:
-    halfnormal = [Prior("halfnormal", sigma=1)]
-    # 80 ratings per region (the article): information 80/3 < 100 -> non-centred
-    assert bayes.choose_parameterization(_arrays(80), "logit", halfnormal) == (False,)
-    # 300 per region is the logit threshold; probit (information 1 per row) needs only 100
-    assert bayes.choose_parameterization(_arrays(301), "logit", halfnormal) == (True,)
-    assert bayes.choose_parameterization(_arrays(120), "probit", halfnormal) == (True,)
-    # a tighter SD prior makes the prior relatively stronger -> non-centred again
-    tight = [Prior("halfnormal", sigma=0.2)]
-    assert bayes.choose_parameterization(_arrays(1000), "logit", tight) == (False,)
-    # one sparse group is enough to stay non-centred
-    arrays = _arrays(1e5)
-    sparse = arrays.with_counts(np.vstack([arrays.counts[:-1], np.full((1, 5), 1.0)]))
-    assert bayes.choose_parameterization(sparse, "logit", halfnormal) == (False,)
-    # the user decides when asked
-    assert bayes.choose_parameterization(_arrays(80), "logit", halfnormal, "centred") == (True,)
-    assert bayes.choose_parameterization(
-        _arrays(1e5), "logit", halfnormal, {"region": "non-centered"}, ["region"]
-    ) == (False,)
-
-
-def test_bad_parameterization_is_an_error() -> None:
-    with pytest.raises(SpecificationError, match=r"parameterization='half' is not known"):
-        bayes.choose_parameterization(_arrays(80), "logit", [Prior("halfnormal", sigma=1)], "half")
-    with pytest.raises(SpecificationError, match=r"unknown grouping factor\(s\) 'town'"):
-        bayes.choose_parameterization(
-            _arrays(80), "logit", [Prior("halfnormal", sigma=1)], {"town": "centered"}, ["region"]
-        )
 
 
 def test_diagnostics_flag_each_failure_with_numbers() -> None:
@@ -572,7 +362,7 @@ def test_data_rich_groups_are_centred_and_sample_cleanly(
     assert result.nobs == 900_000
     # 900,000 >= WHITEN_MIN_OBSERVATIONS: NUTS ran in Laplace-whitened coordinates.  The map is
     # linear, so the posterior must be the one sampled without it (within Monte Carlo error).
-    monkeypatch.setattr(bayes, "WHITEN_MIN_OBSERVATIONS", 10**12)
+    monkeypatch.setattr(nuts, "WHITEN_MIN_OBSERVATIONS", 10**12)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         plain = bayes.fit(Spec("y ~ z + (1 | g)"), rich, **kwargs)
@@ -645,7 +435,7 @@ def test_pymc_sampler_and_fallback_when_numpyro_is_missing(
     probit_small: tuple, small: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     spec, first, _, _ = probit_small
-    monkeypatch.setattr(bayes, "_numpyro_available", lambda: False)
+    monkeypatch.setattr(nuts, "_numpyro_available", lambda: False)
     with pytest.warns(RuntimeWarning, match=r"could not be imported; sampling with PyMC"):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
