@@ -418,42 +418,27 @@ def _run_pymc(
     model = compiled.model
     with model:
         pm.set_data({k: v for k, v in arrays.named_data().items() if k in compiled.data_names})
+    # the same metric as the numpyro path: dense for small models (see DENSE_MASS_...)
+    dense = _n_unconstrained(model) <= DENSE_MASS_MAX_PARAMETERS
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="QuadPotentialFullAdapt is an experimental")
-        idata = _pymc_sample(model, draws, tune, chains, target_accept, seed, progressbar)
+        idata = pm.sample(
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            cores=1,
+            model=model,
+            random_seed=int(seed.generate_state(1)[0]),
+            target_accept=target_accept,
+            progressbar=progressbar,
+            compute_convergence_checks=False,
+            nuts_sampler="pymc",
+            init="jitter+adapt_full" if dense else "jitter+adapt_diag",
+        )
     posterior = {name: idata.posterior[name].to_numpy() for name in compiled.out_names}
     keep = ("diverging", "energy", "lp", "n_steps", "tree_depth", "acceptance_rate", "step_size")
     stats = {k: idata.sample_stats[k].to_numpy() for k in keep if k in idata.sample_stats}
     return posterior, stats, np.full(chains, -1)
-
-
-def _pymc_sample(
-    model: Any,
-    draws: int,
-    tune: int,
-    chains: int,
-    target_accept: float,
-    seed: np.random.SeedSequence,
-    progressbar: bool,
-) -> Any:
-    import pymc as pm
-
-    return pm.sample(
-        draws=draws,
-        tune=tune,
-        chains=chains,
-        cores=1,
-        model=model,
-        random_seed=int(seed.generate_state(1)[0]),
-        target_accept=target_accept,
-        progressbar=progressbar,
-        compute_convergence_checks=False,
-        nuts_sampler="pymc",
-        # the same metric as the numpyro path: dense for small models (see DENSE_MASS_...)
-        init="jitter+adapt_full"
-        if _n_unconstrained(model) <= DENSE_MASS_MAX_PARAMETERS
-        else "jitter+adapt_diag",
-    )
 
 
 @dataclass(frozen=True)
