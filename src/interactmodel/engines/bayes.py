@@ -112,9 +112,8 @@ class FitSettings:
 
     @property
     def threads(self) -> int:
-        """Groups of chains run side by side: ``cores``, or every core of the machine."""
-        cores = self.cores if self.cores is not None else (os.cpu_count() or 1)
-        return max(1, min(int(cores), self.chains))
+        """Cores to sample on: ``cores``, or every core of the machine (see ``chain_groups``)."""
+        return int(self.cores) if self.cores is not None else (os.cpu_count() or 1)
 
     def sample(
         self,

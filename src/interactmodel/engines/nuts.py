@@ -381,11 +381,8 @@ def _run_numpyro(
         # JAX releases the GIL while a compiled program runs, so threads sample in parallel
         return jax.device_get(run(keys[group], init[group], data))
 
-    if len(groups) == 1:
-        parts = [run_group(groups[0])]
-    else:
-        with ThreadPoolExecutor(len(groups)) as pool:
-            parts = list(pool.map(run_group, groups))
+    with ThreadPoolExecutor(len(groups)) as pool:
+        parts = list(pool.map(run_group, groups))
     outs, stats, warmup_steps = jax.tree_util.tree_map(
         lambda *xs: np.concatenate(xs, axis=0), *parts
     )
