@@ -16,8 +16,9 @@ cache point to new empty temporary folders ("cold"):
 - the same 1M rows forced non-centred (divergence count: why "auto" centres);
 - the peer: plain per-row PyMC (``pm.OrderedLogistic`` on every rating, no collapsing),
   ``pm.sample(nuts_sampler="numpyro")``, cold and warm, at 245 NGOs;
-- brms: elapsed times from the committed reference JSON (another model and data set, fitted
-  with rstan: context only).
+- brms, when ``Rscript`` with brms is installed: the same model, priors and settings on the
+  same 245-NGO reconstruction (``benchmarks/brms_article.R``, chains on 2 cores), timed in the
+  same run; plus the elapsed times of the committed brms reference fits (other models).
 
 Goals: <= 10 s cold, <= 3 s warm, 1M rows <= 1.5 x the 245-NGO time.
 """
@@ -35,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+HERE_R = Path(__file__).with_name("brms_article.R")
 FORMULA = "quality ~ partner + mo(frequency):partner + (1 | region)"
 SETTINGS = {"draws": 1000, "tune": 1000, "chains": 4}
 N_BIG = 1_000_000
@@ -232,6 +234,29 @@ def _in_fresh_process(task: str) -> dict[str, Any]:
     return result
 
 
+def _brms_article() -> dict[str, Any]:
+    """brms on the same reconstruction (``brms_article.R``), or why it was not run."""
+    import shutil
+
+    if shutil.which("Rscript") is None:
+        return {"skipped": "Rscript is not installed"}
+    small, _ = _article_frames()
+    frame = small[["quality", "partner", "frequency", "region"]].copy()
+    codes = frame["frequency"].cat.codes
+    # each partner's contact frequency on its own 5-level scale, as ranks 0..4
+    frame["rank"] = codes - codes.groupby(frame["partner"], observed=True).transform("min")
+    frame["quality"] = frame["quality"].cat.codes + 1
+    with tempfile.TemporaryDirectory(prefix="bench_brms_") as tmp:
+        data, out = Path(tmp) / "article.csv", Path(tmp) / "brms.json"
+        frame[["quality", "partner", "rank", "region"]].to_csv(data, index=False)
+        proc = subprocess.run(
+            ["Rscript", str(HERE_R), str(data), str(out)], capture_output=True, text=True
+        )
+        if proc.returncode != 0 or not out.exists():
+            return {"skipped": f"brms failed: {proc.stderr[-500:]}"}
+        return json.loads(out.read_text())
+
+
 def _brms_context() -> dict[str, Any]:
     out = {}
     for path in sorted((ROOT / "tests" / "reference" / "bayes" / "outputs").glob("*.json")):
@@ -260,6 +285,7 @@ def run() -> dict[str, Any]:
     warm_1m = min(r["warm_1m_seconds"] for r in runs)
     peer = _in_fresh_process("peer")
     noncentred = _in_fresh_process("noncentred")
+    brms = _brms_article()
     ratio_1m = warm_1m / warm
     goals = {
         "cold_245_le_10s": cold <= 10.0,
@@ -272,6 +298,8 @@ def run() -> dict[str, Any]:
         f"{peer['warm_245_seconds']:.1f} s; 1M non-centred: {noncentred['divergences']} "
         f"divergences vs {ours['fit_1m_warm']['divergences']} centred"
     )
+    if "total_seconds" in brms:
+        summary += f"; brms same model {brms['total_seconds']:.1f} s"
     return {
         "name": "bayes",
         "summary": summary,
@@ -284,10 +312,14 @@ def run() -> dict[str, Any]:
         "ours_runs": runs,
         "peer_per_row_pymc_numpyro": peer,
         "noncentred_1m": noncentred,
+        "brms_article_245": brms,
         "brms_reference_context": _brms_context(),
         "ratio_1m_over_245_warm": ratio_1m,
         "ratio_peer_over_ours_cold": peer["cold_245_seconds"] / cold,
         "ratio_peer_over_ours_warm": peer["warm_245_seconds"] / warm,
+        "ratio_brms_over_ours_cold": brms["total_seconds"] / cold
+        if "total_seconds" in brms
+        else None,
         "goals_met": goals,
         "load_average_at_end": os.getloadavg(),
     }
